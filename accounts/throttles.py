@@ -1,0 +1,39 @@
+import logging
+
+from django.core.cache import caches
+from rest_framework.throttling import ScopedRateThrottle
+
+logger = logging.getLogger(__name__)
+
+
+class ResilientCache:
+    """
+    The shared cache while it answers, a per-process one while it does not.
+
+    The shared cache is configured to swallow its errors (a dead Redis must not fail a
+    request), which would make every throttle history look empty and switch throttling off
+    exactly when Redis is down. So throttles go to a cache that raises ("throttle", when
+    Redis is configured) and fall back to local memory.
+    """
+
+    def __init__(self, primary_alias, fallback_alias):
+        self.primary_alias, self.fallback_alias = primary_alias, fallback_alias
+
+    def get(self, key, default=None):
+        try:
+            return caches[self.primary_alias].get(key, default)
+        except Exception:
+            logger.warning("Throttle cache unavailable; using the per-process fallback")
+            return caches[self.fallback_alias].get(key, default)
+
+    def set(self, key, value, timeout=None):
+        try:
+            caches[self.primary_alias].set(key, value, timeout)
+        except Exception:
+            caches[self.fallback_alias].set(key, value, timeout)
+
+
+class ScopedRateThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle, kept in force when Redis is down."""
+
+    cache = ResilientCache("throttle", "throttle_fallback")

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Run the whole test suite (embedded defaults unless DATABASE_URL / REDIS_URL are set).
+source "$(dirname "$0")/bootstrap.sh"
+
+exec python -m pytest "$@"
