@@ -1,0 +1,351 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+
+from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+pytestmark = pytest.mark.django_db
+
+REGISTER = reverse("auth-register")
+TOKEN = reverse("auth-token")
+REFRESH = reverse("auth-token-refresh")
+LOGOUT = reverse("auth-logout")
+RESET = reverse("auth-password-reset")
+RESET_CONFIRM = reverse("auth-password-reset-confirm")
+ME = reverse("user-me")
+NEW_PASSWORD = "another-long-passphrase-42"
+
+
+def login(api_client, email, password=DEFAULT_PASSWORD, **extra):
+    return api_client.post(TOKEN, {"email": email, "password": password}, **extra)
+
+
+def bearer(api_client, access):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return api_client
+
+
+# --- Registration ---------------------------------------------------------------------------
+
+
+def test_register_creates_user_and_hides_password(api_client):
+    response = api_client.post(
+        REGISTER, {"email": "New@Example.COM", "password": NEW_PASSWORD, "full_name": "Ada"}
+    )
+    assert response.status_code == 201, response.data
+    assert set(response.data) == {
+        "id", "email", "full_name", "is_active", "is_superuser", "date_joined",
+    }  # fmt: skip
+    assert response.data["is_superuser"] is False
+    user = User.objects.get(pk=response.data["id"])
+    assert user.check_password(NEW_PASSWORD)
+    assert user.email == "New@example.com"  # domain part normalised
+
+
+def test_register_rejects_duplicate_email_in_another_case(api_client, user):
+    response = api_client.post(
+        REGISTER, {"email": user.email.upper(), "password": NEW_PASSWORD}
+    )
+    assert response.status_code == 400
+    assert "email" in response.data
+    assert User.objects.filter(email__iexact=user.email).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [("short", "too short"), ("password123", "too common"), ("9182736450112", "entirely numeric")],
+)
+def test_register_runs_django_password_validators(api_client, password, reason):
+    response = api_client.post(REGISTER, {"email": "weak@example.com", "password": password})
+    assert response.status_code == 400
+    assert reason in " ".join(response.data["password"])
+    assert not User.objects.filter(email="weak@example.com").exists()
+
+
+def test_register_ignores_privilege_fields(api_client):
+    response = api_client.post(
+        REGISTER,
+        {"email": "sneaky@example.com", "password": NEW_PASSWORD, "is_superuser": True,
+         "is_active": False, "is_staff": True},
+    )  # fmt: skip
+    assert response.status_code == 201
+    user = User.objects.get(email="sneaky@example.com")
+    assert (user.is_superuser, user.is_staff, user.is_active) == (False, False, True)
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"email": "not-an-email", "password": NEW_PASSWORD}, {"email": "a@example.com"}]
+)
+def test_register_bad_input_is_400(api_client, body):
+    assert api_client.post(REGISTER, body).status_code == 400
+
+
+# --- Tokens ---------------------------------------------------------------------------------
+
+
+def test_login_returns_a_working_pair(api_client, user):
+    response = login(api_client, user.email)
+    assert response.status_code == 200
+    assert set(response.data) == {"access", "refresh"}
+    me = bearer(api_client, response.data["access"]).get(ME)
+    assert me.status_code == 200
+    assert me.data["email"] == user.email
+
+
+def test_login_email_is_case_insensitive(api_client, user):
+    assert login(api_client, user.email.upper()).status_code == 200
+
+
+def test_unknown_email_and_wrong_password_get_the_same_401(api_client, user):
+    wrong_password = login(api_client, user.email, "not-the-password")
+    unknown_email = login(api_client, "nobody@example.com")
+    assert wrong_password.status_code == unknown_email.status_code == 401
+    assert wrong_password.data == unknown_email.data
+
+
+def test_inactive_user_cannot_log_in(api_client):
+    user = UserFactory(is_active=False)
+    assert login(api_client, user.email).status_code == 401
+
+
+def test_refresh_rotates_and_blacklists_the_old_token(api_client, user):
+    refresh = login(api_client, user.email).data["refresh"]
+    rotated = api_client.post(REFRESH, {"refresh": refresh})
+    assert rotated.status_code == 200
+    assert set(rotated.data) == {"access", "refresh"}
+    assert rotated.data["refresh"] != refresh
+    assert api_client.post(REFRESH, {"refresh": refresh}).status_code == 401
+    assert api_client.post(REFRESH, {"refresh": rotated.data["refresh"]}).status_code == 200
+
+
+def test_garbage_refresh_token_is_401(api_client):
+    assert api_client.post(REFRESH, {"refresh": "not.a.token"}).status_code == 401
+
+
+def test_expired_access_token_is_401(api_client, user):
+    access = AccessToken.for_user(user)
+    access.set_exp(from_time=timezone.now() - timedelta(days=1))
+    response = bearer(api_client, str(access)).get(ME)
+    assert response.status_code == 401
+    assert response.data["code"] == "token_not_valid"
+
+
+def test_expired_refresh_token_is_401(api_client, user):
+    refresh = RefreshToken.for_user(user)
+    refresh.set_exp(from_time=timezone.now() - timedelta(days=30))
+    assert api_client.post(REFRESH, {"refresh": str(refresh)}).status_code == 401
+
+
+def test_access_token_cannot_be_used_as_refresh(api_client, user):
+    access = login(api_client, user.email).data["access"]
+    assert api_client.post(REFRESH, {"refresh": access}).status_code == 401
+
+
+def test_logout_blacklists_the_refresh_token(api_client, user):
+    pair = login(api_client, user.email).data
+    response = bearer(api_client, pair["access"]).post(LOGOUT, {"refresh": pair["refresh"]})
+    assert response.status_code == 204
+    assert api_client.post(REFRESH, {"refresh": pair["refresh"]}).status_code == 401
+
+
+def test_logout_twice_is_400(api_client, user):
+    pair = login(api_client, user.email).data
+    bearer(api_client, pair["access"])
+    assert api_client.post(LOGOUT, {"refresh": pair["refresh"]}).status_code == 204
+    assert api_client.post(LOGOUT, {"refresh": pair["refresh"]}).status_code == 400
+
+
+def test_logout_requires_authentication(api_client, user):
+    refresh = login(api_client, user.email).data["refresh"]
+    assert api_client.post(LOGOUT, {"refresh": refresh}).status_code == 401
+
+
+# --- Revocation -----------------------------------------------------------------------------
+
+
+def _signed_in(user):
+    """A fresh client holding a pair issued to `user` through the API."""
+    client = APIClient()
+    pair = login(client, user.email).data
+    return bearer(client, pair["access"]), pair["refresh"]
+
+
+def _assert_revoked(client, refresh):
+    assert client.get(ME).status_code == 401
+    assert APIClient().post(REFRESH, {"refresh": refresh}).status_code == 401
+
+
+def test_password_change_ends_all_tokens(user):
+    client, refresh = _signed_in(user)
+    other_session, other_refresh = _signed_in(user)
+    response = client.post(
+        reverse("user-me-password"),
+        {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
+    )
+    assert response.status_code == 204
+    _assert_revoked(client, refresh)
+    _assert_revoked(other_session, other_refresh)
+
+
+def test_password_reset_ends_all_tokens(api_client, user):
+    client, refresh = _signed_in(user)
+    api_client.post(RESET, {"email": user.email})
+    uid, token = _reset_link_params(mail.outbox[-1].body)
+    confirm = api_client.post(RESET_CONFIRM, {"uid": uid, "token": token, "new_password": NEW_PASSWORD})
+    assert confirm.status_code == 204
+    _assert_revoked(client, refresh)
+
+
+def test_deactivation_ends_all_tokens(user, superuser_client):
+    client, refresh = _signed_in(user)
+    response = superuser_client.patch(reverse("user-detail", args=[user.pk]), {"is_active": False})
+    assert response.status_code == 200
+    _assert_revoked(client, refresh)
+
+
+def test_deleted_user_tokens_are_401_not_500(user):
+    client, refresh = _signed_in(user)
+    user.delete()
+    _assert_revoked(client, refresh)
+
+
+def test_self_deletion_ends_tokens(user):
+    client, refresh = _signed_in(user)
+    assert client.delete(ME).status_code == 204
+    assert not User.objects.filter(pk=user.pk).exists()
+    _assert_revoked(client, refresh)
+
+
+def test_new_login_after_password_change_works(api_client, user):
+    client, _ = _signed_in(user)
+    client.post(
+        reverse("user-me-password"),
+        {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
+    )
+    assert login(api_client, user.email, NEW_PASSWORD).status_code == 200
+
+
+# --- Throttling -----------------------------------------------------------------------------
+
+
+def test_login_is_throttled_with_retry_after(api_client, user):
+    statuses = [login(api_client, user.email, "wrong").status_code for _ in range(5)]
+    assert statuses == [401] * 5
+    throttled = login(api_client, user.email)
+    assert throttled.status_code == 429
+    assert int(throttled["Retry-After"]) > 0
+
+
+def test_forged_forwarded_for_does_not_reset_the_throttle(api_client, user):
+    for n in range(5):
+        login(api_client, user.email, "wrong", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+    response = login(api_client, user.email, HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert response.status_code == 429
+
+
+def test_throttle_is_per_client_address(api_client, user):
+    for _ in range(5):
+        login(api_client, user.email, "wrong", REMOTE_ADDR="192.0.2.1")
+    assert login(api_client, user.email, REMOTE_ADDR="192.0.2.1").status_code == 429
+    assert login(api_client, user.email, REMOTE_ADDR="192.0.2.2").status_code == 200
+
+
+def test_trusted_proxy_count_uses_forwarded_address(api_client, user, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for _ in range(5):
+        login(api_client, user.email, "wrong", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert login(api_client, user.email, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code == 429
+    assert login(api_client, user.email, HTTP_X_FORWARDED_FOR="198.51.100.2").status_code == 200
+
+
+def test_registration_and_reset_are_throttled(api_client):
+    codes = [
+        api_client.post(RESET, {"email": f"x{n}@example.com"}).status_code for n in range(6)
+    ]
+    assert codes == [202] * 5 + [429]
+
+
+# --- Password reset -------------------------------------------------------------------------
+
+
+def _reset_link_params(body):
+    match = re.search(r"/reset-password\?uid=([\w-]+)&token=([\w-]+)", body)
+    assert match, body
+    return match.group(1), match.group(2)
+
+
+def test_reset_sends_email_with_frontend_link(api_client, user, settings):
+    settings.FRONTEND_URL = "https://app.example.com"
+    response = api_client.post(RESET, {"email": user.email.upper()})
+    assert response.status_code == 202
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [user.email]
+    assert "https://app.example.com/reset-password?uid=" in message.body
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    assert "https://app.example.com/reset-password?uid=" in html
+
+
+def test_reset_answers_the_same_for_unknown_email(api_client, user):
+    known = api_client.post(RESET, {"email": user.email})
+    unknown = api_client.post(RESET, {"email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 202
+    assert known.data == unknown.data
+    assert len(mail.outbox) == 1
+
+
+def test_reset_confirm_sets_password_and_token_works_once(api_client, user):
+    api_client.post(RESET, {"email": user.email})
+    uid, token = _reset_link_params(mail.outbox[0].body)
+    body = {"uid": uid, "token": token, "new_password": NEW_PASSWORD}
+    assert api_client.post(RESET_CONFIRM, body).status_code == 204
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    reused = api_client.post(RESET_CONFIRM, {**body, "new_password": "yet-another-passphrase-7"})
+    assert reused.status_code == 400
+    assert "token" in reused.data
+
+
+@pytest.mark.parametrize(
+    ("uid", "token"),
+    [("garbage", "garbage"), ("", "x"), ("MTIz", "abc-def"), ("!!!", "???")],
+)
+def test_reset_confirm_bad_link_is_400(api_client, uid, token):
+    response = api_client.post(
+        RESET_CONFIRM, {"uid": uid, "token": token, "new_password": NEW_PASSWORD}
+    )
+    assert response.status_code == 400
+
+
+def test_reset_confirm_weak_password_is_400_and_keeps_old(api_client, user):
+    api_client.post(RESET, {"email": user.email})
+    uid, token = _reset_link_params(mail.outbox[0].body)
+    response = api_client.post(RESET_CONFIRM, {"uid": uid, "token": token, "new_password": "123"})
+    assert response.status_code == 400
+    assert "new_password" in response.data
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_reset_token_expires(api_client, user, settings):
+    api_client.post(RESET, {"email": user.email})
+    uid, token = _reset_link_params(mail.outbox[0].body)
+    settings.PASSWORD_RESET_TIMEOUT = -1  # every token issued so far is now too old
+    response = api_client.post(
+        RESET_CONFIRM, {"uid": uid, "token": token, "new_password": NEW_PASSWORD}
+    )
+    assert response.status_code == 400
+
+
+def test_inactive_user_gets_no_reset_email(api_client):
+    user = UserFactory(is_active=False)
+    assert api_client.post(RESET, {"email": user.email}).status_code == 202
+    assert mail.outbox == []
+
