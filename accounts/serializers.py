@@ -86,4 +86,3 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
                 self.error_messages["no_active_account"], "no_active_account"
             )
         return super().validate(attrs)
-

@@ -10,6 +10,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+
 pytestmark = pytest.mark.django_db
 
 REGISTER = reverse("auth-register")
@@ -49,9 +50,7 @@ def test_register_creates_user_and_hides_password(api_client):
 
 
 def test_register_rejects_duplicate_email_in_another_case(api_client, user):
-    response = api_client.post(
-        REGISTER, {"email": user.email.upper(), "password": NEW_PASSWORD}
-    )
+    response = api_client.post(REGISTER, {"email": user.email.upper(), "password": NEW_PASSWORD})
     assert response.status_code == 400
     assert "email" in response.data
     assert User.objects.filter(email__iexact=user.email).count() == 1
@@ -197,7 +196,9 @@ def test_password_reset_ends_all_tokens(api_client, user):
     client, refresh = _signed_in(user)
     api_client.post(RESET, {"email": user.email})
     uid, token = _reset_link_params(mail.outbox[-1].body)
-    confirm = api_client.post(RESET_CONFIRM, {"uid": uid, "token": token, "new_password": NEW_PASSWORD})
+    confirm = api_client.post(
+        RESET_CONFIRM, {"uid": uid, "token": token, "new_password": NEW_PASSWORD}
+    )
     assert confirm.status_code == 204
     _assert_revoked(client, refresh)
 
@@ -265,9 +266,7 @@ def test_trusted_proxy_count_uses_forwarded_address(api_client, user, settings):
 
 
 def test_registration_and_reset_are_throttled(api_client):
-    codes = [
-        api_client.post(RESET, {"email": f"x{n}@example.com"}).status_code for n in range(6)
-    ]
+    codes = [api_client.post(RESET, {"email": f"x{n}@example.com"}).status_code for n in range(6)]
     assert codes == [202] * 5 + [429]
 
 
@@ -348,4 +347,3 @@ def test_inactive_user_gets_no_reset_email(api_client):
     user = UserFactory(is_active=False)
     assert api_client.post(RESET, {"email": user.email}).status_code == 202
     assert mail.outbox == []
-
