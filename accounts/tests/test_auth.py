@@ -347,3 +347,18 @@ def test_inactive_user_gets_no_reset_email(api_client):
     user = UserFactory(is_active=False)
     assert api_client.post(RESET, {"email": user.email}).status_code == 202
     assert mail.outbox == []
+
+
+def test_throttle_holds_when_redis_is_down(api_client, user, settings):
+    # Nothing listens on port 1: every Redis call fails at once with a connection error.
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+        },
+    }
+    statuses = [login(api_client, user.email, "wrong").status_code for _ in range(5)]
+    assert statuses == [401] * 5
+    assert login(api_client, user.email).status_code == 429
