@@ -6,6 +6,7 @@ from . import views
 
 api_v1 = [
     path("", include("accounts.urls")),
+    path("", include("items.urls")),
     path("health/live/", views.LivenessView.as_view(), name="health-live"),
     path("health/ready/", views.ReadinessView.as_view(), name="health-ready"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,20 @@
+from rest_framework import serializers
+
+from .models import Item
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    """An item as its owner sees it; the owner is always the caller, never the body."""
+
+    class Meta:
+        model = Item
+        fields = ["id", "title", "description", "owner", "created_at", "updated_at"]
+        read_only_fields = ["id", "owner", "created_at", "updated_at"]
+
+
+class DeletedItemSerializer(ItemSerializer):
+    """An item in the trash, with when and by whom it was deleted."""
+
+    class Meta(ItemSerializer.Meta):
+        fields = [*ItemSerializer.Meta.fields, "deleted_at", "deleted_by"]
+        read_only_fields = fields
