@@ -27,8 +27,9 @@ def isoformat(value) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
-def csv_chunks(queryset, *, chunk_size: int = CHUNK_SIZE) -> Iterator[str]:
+def csv_chunks(queryset, *, chunk_size: int | None = None) -> Iterator[str]:
     """The header, then the rows in chunks of `chunk_size`, quoted by the csv module."""
+    chunk_size = chunk_size or CHUNK_SIZE
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
