@@ -43,11 +43,14 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "config",
     "accounts",
     "items",
 ]
 
 MIDDLEWARE = [
+    # First, so that every response (static files and CORS preflights too) is logged with its id.
+    "config.middleware.RequestLogMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -239,20 +242,53 @@ ITEMS_CACHE_TTL = env.int("ITEMS_CACHE_TTL", default=300)
 DJANGO_SUPERUSER_EMAIL = env.str("DJANGO_SUPERUSER_EMAIL", default="")
 DJANGO_SUPERUSER_PASSWORD = env.str("DJANGO_SUPERUSER_PASSWORD", default="")
 
+# --- Production security and processes -----------------------------------------------------
+# Secure by default whenever DEBUG is off, so that `manage.py check --deploy` is clean with
+# the production environment; each switch can still be set through the environment.
+# TLS normally ends at a proxy or load balancer in front of gunicorn. Its X-Forwarded-Proto
+# header is trusted only when declared, since without such a proxy any client could send it.
+if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Health probes (the container's HEALTHCHECK, load balancers) use plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/"]
+# Browsers remember HSTS for this long: lower it while trying HTTPS out (see the README).
+SECURE_HSTS_SECONDS = env.int(
+    "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+# Gunicorn worker processes (gunicorn.conf.py reads the same variable); config/checks.py warns
+# when several of them would each keep their own in-process cache.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
+
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # Stamps each record with the id of the request being handled ("-" outside one).
+        "request_id": {"()": "config.middleware.RequestIdLogFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": "plain",
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # The per-request line comes from our own middleware; Django's would repeat it.
+        # The per-request line comes from config.middleware; Django's would repeat it.
         "django.server": {"level": "WARNING"},
+        # SQL logged at DEBUG carries its parameters: password hashes and refresh tokens.
+        "django.db.backends": {"level": "INFO"},
     },
 }

@@ -1,0 +1,60 @@
+"""
+Gunicorn settings for the container (`gunicorn --config gunicorn.conf.py`), from the environment.
+
+- `WEB_CONCURRENCY` worker processes. Default: 2 x CPUs + 1 (the CPUs this container may
+  use) when `REDIS_URL` is set, else 1, because an in-process cache is exact only within
+  one process (`manage.py check` warns about more workers without Redis).
+- `GUNICORN_THREADS` threads per worker (default 2). Every thread may hold a persistent
+  database connection: budget instances x workers x threads below PostgreSQL's
+  `max_connections`.
+- `GUNICORN_TIMEOUT` (30 s) before a stuck worker is killed; `GUNICORN_GRACEFUL_TIMEOUT`
+  (25 s) for in-flight requests to finish on SIGTERM, inside compose's 30 s stop grace.
+- `PORT` (8000) to listen on, all interfaces. `FORWARDED_ALLOW_IPS` and `GUNICORN_CMD_ARGS`
+  are read by gunicorn itself.
+"""
+
+import math
+import os
+from pathlib import Path
+
+
+def available_cpus():
+    """CPUs this process may use: its affinity mask, capped by a cgroup v2 CPU quota."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return cpus or 1
+
+
+def default_workers():
+    return 2 * available_cpus() + 1 if os.environ.get("REDIS_URL") else 1
+
+
+wsgi_app = "config.wsgi:application"
+bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers())
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+# Idle keep-alive connections from a load balancer in front; most keep theirs for 60 s.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+
+# The heartbeat file on a memory filesystem: a slow container disk cannot stall workers.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# Access log to stdout, errors to stderr. The path only (%(U)s), never the query string, so
+# no token in a URL reaches the log; the request id joins the line to the application's.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+
+# Instances are scaled and restarted by the orchestrator, not through gunicorn's control socket.
+control_socket_disable = True
