@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -22,7 +23,10 @@ class Item(SoftDeleteModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="items"
     )
     title = models.CharField(max_length=255)
-    description = models.TextField(max_length=2000, blank=True)
+    # A TextField's max_length only sizes form widgets; the validator enforces it.
+    description = models.TextField(
+        max_length=2000, blank=True, validators=[MaxLengthValidator(2000)]
+    )
     # Not `auto_now_add`, so seed data and imports can carry their own creation time.
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
