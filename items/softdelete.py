@@ -14,6 +14,7 @@ constraint (`condition=Q(deleted_at__isnull=True)`) for uniqueness among live ro
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -111,8 +112,18 @@ class SoftDeleteModel(models.Model):
     hard_delete.alters_data = True
 
     def restore(self, using=None):
-        self.deleted_at = None
-        self.deleted_by = None
+        """
+        Make the row live again. The model's constraints are checked first, so one that
+        holds among live rows only (a partial unique constraint) raises `ValidationError`
+        when a live row has taken the place since, instead of an `IntegrityError`.
+        """
+        deleted = self.deleted_at, self.deleted_by_id
+        self.deleted_at = self.deleted_by = None
+        try:
+            self.validate_constraints()
+        except ValidationError:
+            self.deleted_at, self.deleted_by_id = deleted
+            raise
         self.save(using=using, update_fields=["deleted_at", "deleted_by"])
 
     restore.alters_data = True

@@ -151,7 +151,7 @@ class ItemViewSet(viewsets.ModelViewSet):
         operation_id="items_restore",
         summary="Restore a deleted item",
         request=None,
-        responses={200: ItemSerializer, 403: SUPERUSERS_ONLY, 404: NOT_FOUND},
+        responses={200: ItemSerializer, 400: INVALID, 403: SUPERUSERS_ONLY, 404: NOT_FOUND},
     )
     @action(detail=True, methods=["post"], permission_classes=[IsSuperuser])
     def restore(self, request, pk=None):

@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from items.models import Item
@@ -467,3 +468,18 @@ def test_owner_filter_cannot_widen_a_users_list(auth_client, other_user):
     response = auth_client.get(LIST_URL, {"owner": str(other_user.pk)})
 
     assert response.json()["count"] == 0
+
+
+def test_a_restore_that_breaks_a_constraint_is_a_400(superuser_client, monkeypatch):
+    item = ItemFactory(deleted=True)
+
+    def violated(self, exclude=None):
+        raise ValidationError({"title": "A live item already has this title."})
+
+    monkeypatch.setattr(Item, "validate_constraints", violated)
+
+    response = superuser_client.post(restore_url(item))
+
+    assert response.status_code == 400
+    assert response.json() == {"title": ["A live item already has this title."]}
+    assert Item.all_objects.get(pk=item.pk).is_deleted

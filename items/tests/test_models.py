@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -166,3 +167,19 @@ def test_list_order_is_newest_first():
     older, newer = ItemFactory(), ItemFactory()
 
     assert list(Item.objects.all()) == [newer, older]
+
+
+def test_a_restore_that_breaks_a_constraint_leaves_the_row_deleted(monkeypatch):
+    # Models with a unique constraint among live rows rely on this check (see the README).
+    item = ItemFactory(deleted=True)
+
+    def violated(self, exclude=None):
+        raise ValidationError("A live row has taken this one's place.")
+
+    monkeypatch.setattr(Item, "validate_constraints", violated)
+
+    with pytest.raises(ValidationError):
+        item.restore()
+
+    assert (item.is_deleted, item.deleted_by) == (True, item.owner)
+    assert Item.all_objects.get(pk=item.pk).is_deleted

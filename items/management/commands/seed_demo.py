@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
+from django.db import reset_queries
 from django.utils import timezone
 
 from accounts.models import User
@@ -118,6 +119,8 @@ class Command(BaseCommand):
             ]
             # ignore_conflicts: a rerun with the same seed draws the same ids.
             Item.objects.bulk_create(batch, ignore_conflicts=True)
+            # With DEBUG on, Django keeps the SQL of recent queries, whole batches of rows.
+            reset_queries()
             done += len(batch)
             self.progress(done, total)
         self.stdout.write("")
