@@ -8,10 +8,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     PORT=8000
 
-RUN groupadd --system app \
-    && useradd --system --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+# A fixed numeric id, so orchestrators can verify "not root" (Kubernetes' runAsNonRoot).
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin app
 
 WORKDIR /app
 
@@ -27,7 +30,7 @@ COPY . .
 RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
     python manage.py collectstatic --no-input
 
-USER app
+USER 10001:10001
 EXPOSE 8000
 
 # Liveness only: a database outage must not get a healthy process restarted.
