@@ -108,7 +108,8 @@ class ItemViewSet(viewsets.ModelViewSet):
         description=(
             "What the list would show, with the same filters, search and ordering, as a "
             "streamed CSV attachment. Cells that a spreadsheet would run as a formula "
-            "(starting with `=`, `+`, `-`, `@`) are prefixed with an apostrophe."
+            "(starting with `=`, `+`, `-`, `@`, a tab or a carriage return) are prefixed "
+            "with an apostrophe."
         ),
         filters=True,
         responses={
