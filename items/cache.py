@@ -75,8 +75,9 @@ def cache_per_user(view_method):
     Applied to the action, not to `dispatch`, so authentication, permissions and throttles
     have already passed: a revoked token or a deactivated user never gets a cached page.
     Browsers and shared caches get `private, no-cache` (always revalidate, with the ETag from
-    ConditionalGetMiddleware). It is set after `cache_page` has stored the page, since
-    `cache_page` refuses to store a response already marked private.
+    ConditionalGetMiddleware). `cache_page` stores a DRF response only once it is rendered
+    and refuses one already marked private, so the header is set after rendering too, by a
+    post-render callback registered after its own.
     """
 
     @functools.wraps(view_method)
@@ -89,7 +90,8 @@ def cache_per_user(view_method):
                 settings.ITEMS_CACHE_TTL, key_prefix=f"{KEY_PREFIX}:{version}"
             )(functools.partial(view_method, viewset))
             response = cached_view(request, *args, **kwargs)
-        return mark_private(response)
+        response.add_post_render_callback(mark_private)
+        return response
 
     return wrapper
 

@@ -14,6 +14,7 @@ from accounts.permissions import IsSuperuser
 from accounts.serializers import DetailSerializer
 
 from . import export, services
+from .cache import cache_per_user
 from .filters import ItemFilter, StableOrderingFilter
 from .models import Item
 from .serializers import DeletedItemSerializer, ItemSerializer
@@ -90,6 +91,14 @@ class ItemViewSet(viewsets.ModelViewSet):
         if self.action == "deleted":
             return DeletedItemSerializer
         return super().get_serializer_class()
+
+    @cache_per_user
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @cache_per_user
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.item_create(
