@@ -12,8 +12,8 @@ class ResilientCache:
 
     The shared cache is configured to swallow its errors (a dead Redis must not fail a
     request), which would make every throttle history look empty and switch throttling off
-    exactly when Redis is down. So throttles go to a cache that raises ("throttle", when
-    Redis is configured) and fall back to local memory.
+    exactly when Redis is down. So throttles go to the cache that raises ("strict") and
+    fall back to local memory.
     """
 
     def __init__(self, primary_alias, fallback_alias):
@@ -36,4 +36,4 @@ class ResilientCache:
 class ScopedRateThrottle(ScopedRateThrottle):
     """DRF's scoped throttle, kept in force when Redis is down."""
 
-    cache = ResilientCache("throttle", "throttle_fallback")
+    cache = ResilientCache("strict", "throttle_fallback")

@@ -94,13 +94,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
-# "default" holds cached pages and versions; "throttle" holds throttle histories and, unlike
-# "default", raises when Redis fails, so throttles can fall back to "throttle_fallback"
-# (per process) instead of silently letting everything through.
+# Two views of one store. "default" swallows Redis errors (a dead Redis must never fail a
+# request) and holds the cached pages. "strict" raises them, for callers that must know the
+# cache did not answer: the item cache versions (which then bypass the page cache at once)
+# and the throttles (which then fall back to "throttle_fallback", per process, instead of
+# silently letting everything through).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     REDIS_OPTIONS = {
-        # A dead or hung Redis must cost a request milliseconds, never an error.
+        # A dead or hung Redis costs a request at most these timeouts, never an error.
         "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
         "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.25),
     }
@@ -110,10 +112,9 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "OPTIONS": {**REDIS_OPTIONS, "IGNORE_EXCEPTIONS": True},
         },
-        "throttle": {
+        "strict": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "throttle",
             "OPTIONS": REDIS_OPTIONS,
         },
     }
@@ -125,9 +126,10 @@ else:
             "LOCATION": "default",
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         },
-        "throttle": {
+        "strict": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "throttle",
+            "LOCATION": "strict",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         },
     }
 CACHES["throttle_fallback"] = {

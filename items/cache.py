@@ -8,8 +8,10 @@ it touches, and the global one, once the transaction commits; the next request t
 keys nobody has written yet, so it reads the database and sees the change.
 
 A version is a random token, not a counter: a version that vanishes (eviction, flush, a Redis
-restart) is replaced by a fresh token, so an older page can never be addressed again. When
-the cache cannot produce a version (Redis down), the request bypasses the page cache.
+restart) is replaced by a fresh token, so an older page can never be addressed again.
+Versions go through the "strict" cache alias, which raises instead of hiding Redis errors:
+a request whose version cannot be read (Redis down or hung) pays one socket timeout and
+bypasses the page cache, reading the database.
 """
 
 import functools
@@ -17,7 +19,7 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_page
@@ -37,27 +39,35 @@ def scope_for(user) -> str:
     return ALL_OWNERS if user.is_superuser else str(user.pk)
 
 
+def new_version() -> str:
+    return uuid.uuid4().hex
+
+
 def current_version(scope) -> str | None:
-    """The scope's version, created on first use; None when the cache is unreachable."""
-    key = version_key(scope)
-    version = cache.get(key)
-    if version is None:
-        # `add` keeps whichever process got there first; read back the winner.
-        cache.add(key, uuid.uuid4().hex, timeout=None)
-        version = cache.get(key)
+    """The scope's version, created on first use; None when the cache does not answer."""
+    versions, key = caches["strict"], version_key(scope)
+    try:
+        version = versions.get(key)
+        if version is None:
+            candidate = new_version()
+            # `add` keeps whichever process got there first; read back the winner.
+            version = candidate if versions.add(key, candidate, None) else versions.get(key)
+    except Exception:
+        logger.warning("Item cache versions unavailable; serving from the database")
+        return None
     return version
 
 
 def bump_versions(owner_ids) -> None:
     """Give the owners, and the superusers' global scope, fresh versions (one round trip)."""
     scopes = {str(owner_id) for owner_id in owner_ids} | {ALL_OWNERS}
-    cache.set_many({version_key(scope): uuid.uuid4().hex for scope in scopes}, timeout=None)
+    caches["strict"].set_many({version_key(scope): new_version() for scope in scopes}, None)
 
 
 def bump_versions_on_commit(owner_ids) -> None:
     """Bump once the surrounding transaction commits (at once outside one)."""
     owner_ids = set(owner_ids)
-    transaction.on_commit(lambda: _bump_quietly(owner_ids), robust=True)
+    transaction.on_commit(lambda: _bump_quietly(owner_ids))
 
 
 def _bump_quietly(owner_ids):

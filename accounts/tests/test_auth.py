@@ -353,7 +353,7 @@ def test_throttle_holds_when_redis_is_down(api_client, user, settings):
     # Nothing listens on port 1: every Redis call fails at once with a connection error.
     settings.CACHES = {
         **settings.CACHES,
-        "throttle": {
+        "strict": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
