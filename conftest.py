@@ -1,5 +1,12 @@
+import os
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
 import pytest
+import redis
 from django.core.cache import caches
+from psycopg import sql
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -67,3 +74,59 @@ def superuser_client(superuser):
 def _fast_password_hasher(settings):
     """Hashing strength is not under test; MD5 keeps the suite fast."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Real services for tests that start server processes ------------------------------------
+# Required in CI (`CI` set); elsewhere such tests are skipped when the service does not answer,
+# so the test command still passes on a machine that has only Python.
+
+
+def _require_service(name, url, error):
+    message = f"{name} at {urlsplit(url).netloc} is not reachable: {error}"
+    if os.environ.get("CI", "").lower() in ("true", "1"):
+        pytest.fail(f"{message} (mandatory in CI)")
+    pytest.skip(message)
+
+
+def postgres_admin_url():
+    """The CI server when DATABASE_URL names one, else the local default (trust auth)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        parts = urlsplit(url)
+        return urlunsplit(("postgres", parts.netloc, "/postgres", "", ""))
+    return "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    url = postgres_admin_url()
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        _require_service("PostgreSQL", url, exc)
+    return url
+
+
+@pytest.fixture
+def database_url(postgres):
+    """A database of its own, dropped afterwards even if a server still holds connections."""
+    name = f"throwaway_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    parts = urlsplit(postgres)
+    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis database for server processes, flushed before and after the test."""
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2)
+        client.flushdb()
+    except redis.RedisError as exc:
+        _require_service("Redis", url, exc)
+    yield url
+    client.flushdb()

@@ -10,16 +10,13 @@ answers, so the test command still passes on a machine that has only Python.
 
 import http.client
 import json
-import os
 import signal
 import subprocess
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from .container import copy_build_context as copy_context
 from .container import (
@@ -35,40 +32,6 @@ START_TIMEOUT = 25  # seconds for migrate + seed + gunicorn to answer
 HOST = "api.example.test"
 SUPERUSER_EMAIL = "root@example.test"
 SUPERUSER_PASSWORD = "Entry-p0int-Secret!"
-
-
-def postgres_admin_url():
-    """The CI server when DATABASE_URL names one, else the local default (trust auth)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        parts = urlsplit(url)
-        return urlunsplit(("postgres", parts.netloc, "/postgres", "", ""))
-    return "postgres://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    url = postgres_admin_url()
-    try:
-        psycopg.connect(url, connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {urlsplit(url).hostname} is not reachable: {exc}"
-        if os.environ.get("CI", "").lower() in ("true", "1"):
-            pytest.fail(f"{message} (the entrypoint tests are mandatory in CI)")
-        pytest.skip(message)
-    return url
-
-
-@pytest.fixture
-def database_url(postgres):
-    """A database of its own, dropped afterwards even if gunicorn still holds connections."""
-    name = f"entrypoint_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    parts = urlsplit(postgres)
-    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    with psycopg.connect(postgres, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")
