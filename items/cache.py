@@ -92,13 +92,14 @@ def cache_per_user(view_method):
 
     @functools.wraps(view_method)
     def wrapper(viewset, request, *args, **kwargs):
-        version = current_version(scope_for(request.user))
+        ttl = settings.ITEMS_CACHE_TTL
+        version = current_version(scope_for(request.user)) if ttl > 0 else None
         if version is None:
             response = view_method(viewset, request, *args, **kwargs)
         else:
-            cached_view = cache_page(
-                settings.ITEMS_CACHE_TTL, key_prefix=f"{KEY_PREFIX}:{version}"
-            )(functools.partial(view_method, viewset))
+            cached_view = cache_page(ttl, key_prefix=f"{KEY_PREFIX}:{version}")(
+                functools.partial(view_method, viewset)
+            )
             response = cached_view(request, *args, **kwargs)
         response.add_post_render_callback(mark_private)
         return response

@@ -78,6 +78,14 @@ def test_a_hit_runs_no_item_query(owner_client, item, django_assert_num_queries)
         assert titles(owner_client.get(detail_url(item))) == "original"
 
 
+def test_a_ttl_of_zero_turns_the_cache_off(owner_client, item, settings, django_assert_num_queries):
+    settings.ITEMS_CACHE_TTL = 0
+    owner_client.get(LIST_URL)
+    with django_assert_num_queries(3):  # user, count, page: nothing came from the cache
+        response = owner_client.get(LIST_URL)
+    assert "private" in response["Cache-Control"]
+
+
 def test_a_miss_reads_the_database(owner_client, item, django_assert_num_queries):
     with django_assert_num_queries(3):  # user, count, page
         owner_client.get(LIST_URL)
