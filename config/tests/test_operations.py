@@ -1,9 +1,7 @@
 import pytest
 from django.db import connection
 from django.test import Client
-from django.urls import path, reverse
-
-from config import urls as project_urls
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -50,23 +48,6 @@ def test_unknown_api_urls_are_json_404(client, settings, debug, url):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
-
-
-def boom(request):
-    raise RuntimeError("kaboom")
-
-
-@pytest.fixture
-def exploding_urls(settings):
-    settings.ROOT_URLCONF = type(
-        "urls",
-        (),
-        {
-            "urlpatterns": [path("api/v1/boom/", boom), *project_urls.urlpatterns],
-            "handler404": project_urls.handler404,
-            "handler500": project_urls.handler500,
-        },
-    )
 
 
 def test_server_errors_are_json_without_traceback(settings, exploding_urls):

@@ -8,10 +8,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
-from config import urls as project_urls
 from config.middleware import RequestIdLogFilter, resolved_user_id
 
 pytestmark = pytest.mark.django_db
@@ -160,23 +159,6 @@ def test_credentials_and_tokens_never_reach_the_logs(api_client, user, password,
     assert "config.request POST /api/v1/auth/token/ 200" in logged
     for secret in (password, "wrong-Passw0rd!", tokens["access"], tokens["refresh"], "cookie-val"):
         assert secret not in logged
-
-
-def boom(request):
-    raise RuntimeError("kaboom")
-
-
-@pytest.fixture
-def exploding_urls(settings):
-    settings.ROOT_URLCONF = type(
-        "urls",
-        (),
-        {
-            "urlpatterns": [path("api/v1/boom/", boom), *project_urls.urlpatterns],
-            "handler404": project_urls.handler404,
-            "handler500": project_urls.handler500,
-        },
-    )
 
 
 def test_server_errors_are_logged_as_errors_with_their_id(exploding_urls, request_log):
