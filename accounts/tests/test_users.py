@@ -3,6 +3,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from items.models import Item
+from items.tests.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -189,3 +191,11 @@ def test_unknown_or_malformed_user_id_is_json_404(superuser_client, pk):
     response = superuser_client.get(f"{USERS}{pk}/")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+def test_me_delete_removes_live_and_deleted_items(auth_client, user, other_user):
+    ItemFactory(owner=user)
+    ItemFactory(owner=user, deleted=True)
+    kept = ItemFactory(owner=other_user)
+    assert auth_client.delete(ME).status_code == 204
+    assert list(Item.all_objects.values_list("pk", flat=True)) == [kept.pk]
