@@ -36,6 +36,12 @@ class AdminUserSerializer(UserSerializer):
         read_only_fields = ["id", "date_joined"]
 
 
+class AdminUserCreateSerializer(AdminUserSerializer):
+    """A new account needs a password, checked by Django's validators in `user_create`."""
+
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
 class RegisterSerializer(UserSerializer):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
 

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -62,8 +62,15 @@ def user_change_password(*, user: User, current_password: str, new_password: str
     return user_set_password(user=user, new_password=new_password)
 
 
-def user_delete(*, user: User) -> None:
-    """Delete the account and everything it owns; its tokens then name nobody (401)."""
+def user_delete(*, user: User, by: User) -> None:
+    """
+    Delete the account and everything it owns; its tokens then name nobody (401).
+
+    A superuser may not delete their own account, so a project never loses its last admin
+    by accident.
+    """
+    if user.is_superuser and user.pk == by.pk:
+        raise PermissionDenied("A superuser cannot delete their own account.")
     with transaction.atomic():
         user.delete()
 

@@ -1,6 +1,5 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status, viewsets
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -105,9 +104,7 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
         return super().delete(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
-        if instance.is_superuser:
-            raise PermissionDenied("A superuser cannot delete their own account.")
-        services.user_delete(user=instance)
+        services.user_delete(user=instance, by=self.request.user)
 
 
 class PasswordChangeView(APIView):
@@ -123,6 +120,12 @@ class PasswordChangeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.AdminUserCreateSerializer,
+        responses={201: serializers.AdminUserSerializer},
+    )
+)
 @extend_schema(tags=["users"])
 class UserViewSet(viewsets.ModelViewSet):
     """User management for superusers."""
@@ -136,11 +139,20 @@ class UserViewSet(viewsets.ModelViewSet):
     ordering_fields = ["date_joined", "email"]
     filterset_fields = ["is_active", "is_staff", "is_superuser"]
 
+    def get_serializer_class(self):
+        if self.action == "create":
+            return serializers.AdminUserCreateSerializer
+        return super().get_serializer_class()
+
     def perform_create(self, serializer):
         serializer.instance = services.user_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
         services.user_update(user=serializer.instance, data=serializer.validated_data)
 
+    @extend_schema(responses={204: None, 403: serializers.DetailSerializer})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
+
     def perform_destroy(self, instance):
-        services.user_delete(user=instance)
+        services.user_delete(user=instance, by=self.request.user)

@@ -181,6 +181,17 @@ def test_superuser_sets_password(superuser_client, user):
     assert user.check_password(NEW_PASSWORD)
 
 
+def test_superuser_cannot_delete_itself_through_management(superuser_client, superuser):
+    assert superuser_client.delete(detail(superuser)).status_code == 403
+    assert User.objects.filter(pk=superuser.pk).exists()
+
+
+def test_superuser_deletes_another_superuser(superuser_client):
+    other = UserFactory(superuser=True)
+    assert superuser_client.delete(detail(other)).status_code == 204
+    assert not User.objects.filter(pk=other.pk).exists()
+
+
 def test_superuser_deletes_user(superuser_client, user):
     assert superuser_client.delete(detail(user)).status_code == 204
     assert not User.objects.filter(pk=user.pk).exists()

@@ -219,8 +219,8 @@ def test_changing_the_owner_refreshes_both_owners(warm, owner_client, other_user
     assert titles(other_client.get(LIST_URL)) == ["original"]
 
 
-def test_deleting_the_owner_refreshes_superuser_lists(warm, superuser_client, owner):
-    user_delete(user=owner)
+def test_deleting_the_owner_refreshes_superuser_lists(warm, superuser_client, superuser, owner):
+    user_delete(user=owner, by=superuser)
     assert titles(superuser_client.get(LIST_URL)) == []
 
 
