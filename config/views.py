@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import TemplateView
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -79,6 +80,8 @@ class LandingView(TemplateView):
     template_name = "landing.html"
 
 
+# Exempt, or a POST or DELETE to an unknown API URL would get the CSRF failure page (HTML).
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
     return JsonResponse({"detail": "Not found."}, status=404)
 
