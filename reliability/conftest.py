@@ -81,9 +81,8 @@ def start_server(tmp_path_factory):
     """`start_server(env, workers=, threads=)`: migrated, started, stopped after the module."""
     servers = []
 
-    def start(env, *, workers=2, threads=2, migrate=True):
-        if migrate:
-            manage(env, "migrate", "--no-input")
+    def start(env, *, workers=2, threads=2):
+        manage(env, "migrate", "--no-input")
         log_path = tmp_path_factory.mktemp("gunicorn") / "server.log"
         server = Gunicorn(env, log_path, workers=workers, threads=threads)
         servers.append(server)
