@@ -156,6 +156,9 @@ def test_concurrent_users_see_only_and_all_of_their_own_writes(server):
     assert statuses[500] == 0, statuses
     # The run did real work: every user wrote and read many times.
     assert all(sum(c.statuses.values()) > 50 for c in clients), statuses
+    # Shown with `pytest -s`: the figure the README quotes.
+    classes = ", ".join(f"{code // 100}xx: {n}" for code, n in sorted(statuses.items()))
+    print(f"\nstress: {USERS} users, {SECONDS:.0f}s, {sum(statuses.values())} requests ({classes})")
 
     with psycopg.connect(server.database_url) as db:
         in_database = dict(
