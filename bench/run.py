@@ -3,8 +3,8 @@ The benchmark: gunicorn with the production settings (2 workers) on PostgreSQL +
 loaded with wrk. Not run in CI; see "Benchmarks and reliability" in the README.
 
     .venv/bin/pip install -r bench/requirements.txt   # matplotlib, for the chart
-    .venv/bin/python bench/run.py                     # everything, about 10 minutes
-    .venv/bin/python bench/run.py --max-rows 100000   # the load table only, about 3 minutes
+    .venv/bin/python bench/run.py                     # everything, about 5 minutes
+    .venv/bin/python bench/run.py --max-rows 100000   # the load table only, about 2.5 minutes
 
 It (re)creates the database `bench` on the local PostgreSQL (`--admin-url`), starts a
 private Redis, and grows the items table in stages: a probe owner's 10,000 items, then
