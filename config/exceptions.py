@@ -1,10 +1,27 @@
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, serializers
+from django.db import InterfaceError, OperationalError
+from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; try again shortly."
+    default_code = "service_unavailable"
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django's `ValidationError` (raised by services) as a 400."""
+    """
+    DRF's handler, plus two of Django's exceptions: `ValidationError` (raised by services)
+    becomes a 400, and a database that cannot be reached a 503, which clients may retry.
+    """
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.error("Database unavailable: %s", exc.__class__.__name__, exc_info=exc)
+        exc = ServiceUnavailable()
     return drf_exception_handler(exc, context)

@@ -1,7 +1,10 @@
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
+
+from accounts.views import MeView
+from config.exceptions import ServiceUnavailable
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +125,13 @@ def test_service_validation_errors_become_400(auth_client):
     )
     assert response.status_code == 400
     assert response.json() == {"current_password": ["The current password is incorrect."]}
+
+
+def test_an_unreachable_database_is_a_json_503(auth_client, monkeypatch):
+    def unreachable(self):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(MeView, "get_object", unreachable)
+    response = auth_client.get(reverse("user-me"))
+    assert response.status_code == 503
+    assert response.json() == {"detail": ServiceUnavailable.default_detail}
