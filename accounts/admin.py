@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 
+from . import services
 from .models import User
 
 
@@ -44,3 +45,9 @@ class UserAdmin(BaseUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Deactivating an account here ends its refresh tokens, as through the API.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            services.user_revoke_refresh_tokens(user=obj)

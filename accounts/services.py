@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from .models import User
@@ -34,9 +35,13 @@ def user_create(*, email, password, full_name="", **extra_fields) -> User:
 
 
 def user_update(*, user: User, data: dict) -> User:
-    """Update profile fields; a new password (superusers may set one) ends the user's tokens."""
+    """
+    Update profile fields. A new password (superusers may set one) ends the user's tokens;
+    so does deactivation, for good: reactivating the account does not revive them.
+    """
     data = dict(data)
     password = data.pop("password", None)
+    deactivating = user.is_active and data.get("is_active") is False
     for field, value in data.items():
         setattr(user, field, value)
     user.full_clean(exclude=["password"])
@@ -45,7 +50,18 @@ def user_update(*, user: User, data: dict) -> User:
             user.save(update_fields=[*data.keys()])
         if password is not None:
             user_set_password(user=user, new_password=password, field="password")
+        if deactivating:
+            user_revoke_refresh_tokens(user=user)
     return user
+
+
+def user_revoke_refresh_tokens(*, user: User) -> int:
+    """Blacklist every refresh token issued to the user that is not blacklisted yet."""
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(revoked)
 
 
 def user_set_password(*, user: User, new_password: str, field: str = "new_password") -> User:

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -208,6 +209,36 @@ def test_deactivation_ends_all_tokens(user, superuser_client):
     response = superuser_client.patch(reverse("user-detail", args=[user.pk]), {"is_active": False})
     assert response.status_code == 200
     _assert_revoked(client, refresh)
+
+
+def test_reactivation_does_not_revive_refresh_tokens(user, superuser_client):
+    _, refresh = _signed_in(user)
+    url = reverse("user-detail", args=[user.pk])
+    superuser_client.patch(url, {"is_active": False})
+    superuser_client.patch(url, {"is_active": True})
+    assert APIClient().post(REFRESH, {"refresh": refresh}).status_code == 401
+    assert login(APIClient(), user.email).status_code == 200
+
+
+def test_admin_deactivation_ends_refresh_tokens(user, superuser):
+    _, refresh = _signed_in(user)
+    admin = Client()
+    admin.force_login(superuser)
+    response = admin.post(
+        reverse("admin:accounts_user_change", args=[user.pk]),
+        {
+            "email": user.email,
+            "full_name": user.full_name,
+            "is_staff": "",
+            "is_superuser": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    user.refresh_from_db()
+    assert not user.is_active
+    assert APIClient().post(REFRESH, {"refresh": refresh}).status_code == 401
 
 
 def test_deleted_user_tokens_are_401_not_500(user):
