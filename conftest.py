@@ -1,5 +1,6 @@
 import os
 import uuid
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -81,8 +82,8 @@ def _fast_password_hasher(settings):
 # so the test command still passes on a machine that has only Python.
 
 
-def _require_service(name, url, error):
-    message = f"{name} at {urlsplit(url).netloc} is not reachable: {error}"
+def require_service(name, error):
+    message = f"{name} is not available: {error}"
     if os.environ.get("CI", "").lower() in ("true", "1"):
         pytest.fail(f"{message} (mandatory in CI)")
     pytest.skip(message)
@@ -99,24 +100,33 @@ def postgres_admin_url():
 
 @pytest.fixture(scope="session")
 def postgres():
+    """The admin URL of a PostgreSQL server that answers."""
     url = postgres_admin_url()
     try:
         psycopg.connect(url, connect_timeout=3).close()
     except psycopg.OperationalError as exc:
-        _require_service("PostgreSQL", url, exc)
+        require_service(f"PostgreSQL at {urlsplit(url).netloc}", exc)
     return url
+
+
+@contextmanager
+def throwaway_database(admin_url, prefix):
+    """A new database's URL; dropped afterwards even if a server still holds connections."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    parts = urlsplit(admin_url)
+    try:
+        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
 def database_url(postgres):
-    """A database of its own, dropped afterwards even if a server still holds connections."""
-    name = f"throwaway_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    parts = urlsplit(postgres)
-    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    with psycopg.connect(postgres, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with throwaway_database(postgres, "throwaway") as url:
+        yield url
 
 
 @pytest.fixture
@@ -127,6 +137,6 @@ def redis_url():
         client = redis.Redis.from_url(url, socket_connect_timeout=2)
         client.flushdb()
     except redis.RedisError as exc:
-        _require_service("Redis", url, exc)
+        require_service(f"Redis at {urlsplit(url).netloc}", exc)
     yield url
     client.flushdb()

@@ -4,13 +4,9 @@ on PostgreSQL and Redis, in processes of their own. Like the root conftest's ser
 are mandatory in CI (`CI` set) and skipped elsewhere when PostgreSQL or Redis is missing.
 """
 
-import os
-import uuid
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 import pytest
-from psycopg import sql
+
+from conftest import require_service, throwaway_database
 
 from .servers import (
     Gunicorn,
@@ -21,37 +17,11 @@ from .servers import (
 )
 
 
-def require(name, error):
-    message = f"{name} is not available: {error}"
-    if os.environ.get("CI", "").lower() in ("true", "1"):
-        pytest.fail(f"{message} (mandatory in CI)")
-    pytest.skip(message)
-
-
-def postgres_admin_url():
-    """The server DATABASE_URL names (CI's second pass), else the local default, as the root
-    conftest does."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        parts = urlsplit(url)
-        return urlunsplit(("postgres", parts.netloc, "/postgres", "", ""))
-    return "postgres://postgres@127.0.0.1:5432/postgres"
-
-
 @pytest.fixture(scope="module")
-def module_database_url():
+def module_database_url(postgres):
     """A database of its own on the shared PostgreSQL, for one module's servers."""
-    admin_url = postgres_admin_url()
-    name = f"reliability_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        require("PostgreSQL", exc)
-    parts = urlsplit(admin_url)
-    yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with throwaway_database(postgres, "reliability") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +30,7 @@ def module_redis():
     try:
         redis = ThrowawayRedis().start()
     except ServiceUnavailable as exc:
-        require("Redis", exc)
+        require_service("Redis", exc)
     yield redis
     redis.stop()
 
@@ -71,7 +41,7 @@ def throwaway_postgres():
     try:
         cluster = ThrowawayPostgres().init().start()
     except ServiceUnavailable as exc:
-        require("A PostgreSQL installation (initdb, pg_ctl)", exc)
+        require_service("A PostgreSQL installation (initdb, pg_ctl)", exc)
     yield cluster
     cluster.destroy()
 
