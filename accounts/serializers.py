@@ -13,6 +13,9 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "full_name", "is_active", "is_superuser", "date_joined"]
         read_only_fields = ["id", "is_active", "is_superuser", "date_joined"]
+        # `validate_email` checks uniqueness regardless of case; DRF's case-sensitive
+        # UniqueValidator would only repeat its query.
+        extra_kwargs = {"email": {"validators": []}}
 
     def validate_email(self, value):
         value = User.objects.normalize_email(value)
