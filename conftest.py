@@ -5,7 +5,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-import redis
 from django.core.cache import caches
 from psycopg import sql
 from rest_framework.test import APIClient
@@ -131,12 +130,12 @@ def database_url(postgres):
 
 @pytest.fixture
 def redis_url():
-    """A Redis database for server processes, flushed before and after the test."""
-    url = "redis://127.0.0.1:6379/14"
+    """The URL of a private redis-server, stopped after the test: nobody else's data is touched."""
+    from reliability.servers import ServiceUnavailable, ThrowawayRedis
+
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2)
-        client.flushdb()
-    except redis.RedisError as exc:
-        require_service(f"Redis at {urlsplit(url).netloc}", exc)
-    yield url
-    client.flushdb()
+        server = ThrowawayRedis().start()
+    except ServiceUnavailable as exc:
+        require_service("Redis", exc)
+    yield server.url
+    server.stop()
