@@ -61,6 +61,27 @@ class LogoutSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class RefreshTokenSerializer(serializers.Serializer):
+    """The body of refresh and logout as documented: in cookie mode the token may be left out."""
+
+    refresh = serializers.CharField(
+        required=False,
+        help_text="The refresh token; required unless the `refresh_token` cookie is sent "
+        "(cookie mode, `JWT_REFRESH_COOKIE`).",
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    """What signing in and refreshing answer."""
+
+    access = serializers.CharField(help_text="The access token, for `Authorization: Bearer`.")
+    refresh = serializers.CharField(
+        required=False,
+        help_text="The refresh token; absent in cookie mode (`JWT_REFRESH_COOKIE`), where the "
+        "`refresh_token` cookie carries it instead.",
+    )
+
+
 class PasswordResetSerializer(serializers.Serializer):
     email = serializers.EmailField()
 

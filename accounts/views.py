@@ -1,17 +1,53 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
-from . import serializers, services
+from . import cookies, serializers, services
 from .models import User
-from .permissions import IsSuperuser
+from .permissions import IsSuperuser, RefreshCookieCsrfCheck
 
 PASSWORD_RESET_SENT = {
     "detail": "If an account with this email exists, a password reset link has been sent."
 }
+
+# The refresh-token cookie of `JWT_REFRESH_COOKIE` mode, documented for generated clients.
+REFRESH_COOKIE_SET = OpenApiParameter(
+    "Set-Cookie",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description=f"Cookie mode only: `{cookies.REFRESH_COOKIE}=<refresh token>; HttpOnly; "
+    "Secure; SameSite=Lax; Path=/api/v1/auth/; Max-Age=<refresh lifetime>` (not Secure in "
+    "debug mode; SameSite from the server's settings). The browser keeps it out of "
+    "JavaScript's reach and sends it back to refresh and logout.",
+)
+REFRESH_COOKIE_CLEARED = OpenApiParameter(
+    "Set-Cookie",
+    str,
+    OpenApiParameter.HEADER,
+    response=[204],
+    description=f"Cookie mode only: expires the `{cookies.REFRESH_COOKIE}` cookie.",
+)
+REFRESH_COOKIE_SENT = OpenApiParameter(
+    cookies.REFRESH_COOKIE,
+    str,
+    OpenApiParameter.COOKIE,
+    description="Cookie mode only: the refresh token, used when the body has none. The "
+    "request must then come from an allowed origin with a JSON body.",
+)
+REFRESH_COOKIE_REFUSED = OpenApiResponse(
+    serializers.DetailSerializer,
+    description="The refresh-token cookie came without a JSON body or from an origin that "
+    "is not allowed.",
+)
 
 
 @extend_schema(tags=["auth"], responses={201: serializers.UserSerializer})
@@ -25,31 +61,65 @@ class RegisterView(generics.CreateAPIView):
         serializer.instance = services.user_create(**serializer.validated_data)
 
 
-@extend_schema(tags=["auth"], responses={401: serializers.DetailSerializer})
+@extend_schema(
+    tags=["auth"],
+    parameters=[REFRESH_COOKIE_SET],
+    responses={200: serializers.TokenSerializer, 401: serializers.DetailSerializer},
+)
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Sign in with email and password; answers the same for an unknown email or a bad password."""
 
     throttle_scope = "login"
 
+    def post(self, request, *args, **kwargs):
+        return cookies.move_refresh_to_cookie(super().post(request, *args, **kwargs))
 
-@extend_schema(tags=["auth"], responses={401: serializers.DetailSerializer})
+
+@extend_schema(
+    tags=["auth"],
+    request=serializers.RefreshTokenSerializer,
+    parameters=[REFRESH_COOKIE_SENT, REFRESH_COOKIE_SET],
+    responses={
+        200: serializers.TokenSerializer,
+        401: serializers.DetailSerializer,
+        403: REFRESH_COOKIE_REFUSED,
+    },
+)
 class TokenRefreshView(jwt_views.TokenRefreshView):
     """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
 
+    permission_classes = [RefreshCookieCsrfCheck]
+
+    def get_serializer(self, *args, **kwargs):
+        """Validates the body's token or, when the body has none, the cookie's."""
+        if "data" in kwargs:
+            kwargs["data"] = cookies.refresh_data(self.request)
+        return super().get_serializer(*args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return cookies.move_refresh_to_cookie(super().post(request, *args, **kwargs))
+
 
 class LogoutView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, RefreshCookieCsrfCheck]
 
     @extend_schema(
         tags=["auth"],
-        request=serializers.LogoutSerializer,
-        responses={204: None, 400: OpenApiResponse(description="Invalid or used refresh token.")},
+        request=serializers.RefreshTokenSerializer,
+        parameters=[REFRESH_COOKIE_SENT, REFRESH_COOKIE_CLEARED],
+        responses={
+            204: None,
+            400: OpenApiResponse(description="Invalid or used refresh token."),
+            403: REFRESH_COOKIE_REFUSED,
+        },
     )
     def post(self, request):
-        serializer = serializers.LogoutSerializer(data=request.data)
+        serializer = serializers.LogoutSerializer(data=cookies.refresh_data(request))
         serializer.is_valid(raise_exception=True)
         services.token_blacklist(refresh=serializer.validated_data["refresh"])
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        cookies.clear_refresh_cookie(response)
+        return response
 
 
 class PasswordResetView(APIView):

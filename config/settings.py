@@ -219,6 +219,11 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.TokenRefreshSerializer",
 }
+# Browser SPAs: the refresh token travels in an HttpOnly cookie out of JavaScript's reach
+# (accounts/cookies.py), instead of in JSON bodies. Off, mobile and server clients are served.
+JWT_REFRESH_COOKIE = env.bool("JWT_REFRESH_COOKIE", default=False)
+JWT_REFRESH_COOKIE_SAMESITE = env.str("JWT_REFRESH_COOKIE_SAMESITE", default="Lax").capitalize()
+JWT_REFRESH_COOKIE_SECURE = not DEBUG
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Project API",
@@ -238,6 +243,8 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["Content-Disposition", "ETag", "X-Request-ID"]
+# Lets the allowed origins (and only them) send and receive the refresh-token cookie.
+CORS_ALLOW_CREDENTIALS = JWT_REFRESH_COOKIE
 
 # --- Items ----------------------------------------------------------------------------------
 ITEMS_CACHE_TTL = env.int("ITEMS_CACHE_TTL", default=300)

@@ -69,7 +69,13 @@ def settings_variables():
 
 def load_settings(monkeypatch, **env):
     """Executes settings.py afresh under `env` and returns its namespace."""
-    for name in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "DJANGO_SECURE_PROXY_SSL_HEADER"):
+    for name in (
+        "DJANGO_DEBUG",
+        "DJANGO_SECRET_KEY",
+        "DJANGO_SECURE_PROXY_SSL_HEADER",
+        "JWT_REFRESH_COOKIE",
+        "JWT_REFRESH_COOKIE_SAMESITE",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -101,6 +107,15 @@ def test_check_deploy_reports_a_weakened_production_env(overrides, issue):
     )
     assert result.returncode != 0
     assert issue in result.stderr
+
+
+def test_check_deploy_is_clean_in_cookie_mode_and_warns_without_cors_origins():
+    command = [*MANAGE, "check", "--deploy", "--fail-level", "WARNING"]
+    clean = run(command, production_env(JWT_REFRESH_COOKIE="true"))
+    assert clean.returncode == 0, clean.stderr
+    no_origins = run(command, production_env(JWT_REFRESH_COOKIE="true", CORS_ALLOWED_ORIGINS=""))
+    assert no_origins.returncode != 0
+    assert "accounts.W002" in no_origins.stderr
 
 
 def test_a_missing_secret_stops_start_up_in_production():
@@ -144,6 +159,25 @@ def test_development_settings_are_not_hardened(monkeypatch):
         "rest_framework.renderers.BrowsableAPIRenderer"
         in (dev["REST_FRAMEWORK"]["DEFAULT_RENDERER_CLASSES"])
     )
+
+
+def test_refresh_cookie_is_off_by_default_and_secure_unless_debug(monkeypatch):
+    prod = load_settings(monkeypatch, DJANGO_DEBUG="false", DJANGO_SECRET_KEY="x" * 60)
+    assert (prod["JWT_REFRESH_COOKIE"], prod["CORS_ALLOW_CREDENTIALS"]) == (False, False)
+    assert (prod["JWT_REFRESH_COOKIE_SECURE"], prod["JWT_REFRESH_COOKIE_SAMESITE"]) == (True, "Lax")
+    assert load_settings(monkeypatch, DJANGO_DEBUG="true")["JWT_REFRESH_COOKIE_SECURE"] is False
+
+
+def test_cookie_mode_allows_credentials_for_the_cors_origins(monkeypatch):
+    prod = load_settings(
+        monkeypatch,
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY="x" * 60,
+        JWT_REFRESH_COOKIE="true",
+        JWT_REFRESH_COOKIE_SAMESITE="strict",
+    )
+    assert (prod["JWT_REFRESH_COOKIE"], prod["CORS_ALLOW_CREDENTIALS"]) == (True, True)
+    assert prod["JWT_REFRESH_COOKIE_SAMESITE"] == "Strict"
 
 
 def test_proxy_ssl_header_is_opt_in(monkeypatch):
