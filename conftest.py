@@ -8,9 +8,9 @@ import pytest
 from django.core.cache import caches
 from psycopg import sql
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tokens import RefreshToken
 
 
 @pytest.fixture(autouse=True)

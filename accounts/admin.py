@@ -9,7 +9,7 @@ from .models import User
 class EmailUserCreationForm(UserCreationForm):
     class Meta:
         model = User
-        fields = ("email", "full_name")
+        fields = ("email", "email_verified", "full_name")
 
 
 class EmailUserChangeForm(UserChangeForm):
@@ -23,31 +23,34 @@ class UserAdmin(BaseUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ("email",)
-    list_display = ("email", "full_name", "is_active", "is_staff", "is_superuser", "date_joined")
-    list_filter = ("is_active", "is_staff", "is_superuser")
+    list_display = (
+        "email", "email_verified", "full_name", "is_active", "is_staff", "is_superuser",
+        "date_joined",
+    )  # fmt: skip
+    list_filter = ("email_verified", "is_active", "is_staff", "is_superuser")
     search_fields = ("email", "full_name")
-    readonly_fields = ("date_joined", "last_login")
+    readonly_fields = ("date_joined", "last_login", "tokens_valid_after")
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "email_verified", "password")}),
         ("Profile", {"fields": ("full_name",)}),
         (
             "Permissions",
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        ("Dates", {"fields": ("last_login", "date_joined", "tokens_valid_after")}),
     )
     add_fieldsets = (
         (
             None,
             {
                 "classes": ("wide",),
-                "fields": ("email", "full_name", "password1", "password2"),
+                "fields": ("email", "email_verified", "full_name", "password1", "password2"),
             },
         ),
     )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        # Deactivating an account here ends its refresh tokens, as through the API.
+        # Deactivating an account here ends its tokens, as through the API.
         if change and "is_active" in form.changed_data and not obj.is_active:
-            services.user_revoke_refresh_tokens(user=obj)
+            services.user_revoke_tokens(user=obj)

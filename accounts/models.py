@@ -7,19 +7,35 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .managers import UserManager
+from .validators import clean_full_name, validate_email_characters
 
 
 class User(AbstractBaseUser, PermissionsMixin):
     """An account identified by its email address, unique regardless of case."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField("email address", max_length=254, unique=True)
+    email = models.EmailField(
+        "email address", max_length=254, unique=True, validators=[validate_email_characters]
+    )
+    email_verified = models.BooleanField(
+        default=False, help_text="Whether the user has followed a link mailed to this address."
+    )
     full_name = models.CharField(max_length=150, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Whether the user can log into the admin site."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    tokens_valid_after = models.DateTimeField(
+        default=timezone.now,
+        help_text="Access and refresh tokens issued before this instant are refused.",
+    )
+    email_change_requested_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the pending email change was requested; only its link is valid.",
+    )
 
     objects = UserManager()
 
@@ -43,6 +59,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email)
+        self.full_name = clean_full_name(self.full_name)
 
     def get_full_name(self):
         return self.full_name or self.email

@@ -1,19 +1,24 @@
 """Account writes with side effects: they validate, save and return the user."""
 
+from contextlib import contextmanager
+
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
-from django.template.loader import render_to_string
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from . import links
+from .emails import send_email
 from .models import User
+from .tokens import RefreshToken, token_fingerprint
+
+EMAIL_TAKEN = "A user with this email address already exists."
 
 
 def validate_password(password: str, user: User, *, field: str) -> None:
@@ -24,13 +29,37 @@ def validate_password(password: str, user: User, *, field: str) -> None:
         raise ValidationError({field: exc.messages}) from exc
 
 
+@contextmanager
+def unique_email(email: str, *, field: str = "email"):
+    """
+    Let the database have the last word on email uniqueness: two requests can both pass the
+    check for a free address before either saves, and the loser must get a 400, not a 500.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError({field: EMAIL_TAKEN}) from None
+        raise
+
+
 def user_create(*, email, password, full_name="", **extra_fields) -> User:
-    """Register a user; the password must pass Django's validators."""
+    """Create an account; the password must pass Django's validators."""
     user = User(email=User.objects.normalize_email(email), full_name=full_name, **extra_fields)
     validate_password(password, user, field="password")
     user.set_password(password)
     user.full_clean()
-    user.save()
+    with unique_email(user.email):
+        user.save()
+    return user
+
+
+def user_register(*, email, password, full_name="") -> User:
+    """Sign up: create the account and mail a verification link (unless verification is off)."""
+    user = user_create(email=email, password=password, full_name=full_name)
+    if settings.ACCOUNT_EMAIL_VERIFICATION != "none":
+        email_verification_send(user=user)
     return user
 
 
@@ -45,23 +74,21 @@ def user_update(*, user: User, data: dict) -> User:
     for field, value in data.items():
         setattr(user, field, value)
     user.full_clean(exclude=["password"])
-    with transaction.atomic():
+    with unique_email(user.email):
         if data:
             user.save(update_fields=[*data.keys()])
         if password is not None:
             user_set_password(user=user, new_password=password, field="password")
         if deactivating:
-            user_revoke_refresh_tokens(user=user)
+            user_revoke_tokens(user=user)
     return user
 
 
-def user_revoke_refresh_tokens(*, user: User) -> int:
-    """Blacklist every refresh token issued to the user that is not blacklisted yet."""
-    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
-    revoked = BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
-    )
-    return len(revoked)
+def user_revoke_tokens(*, user: User) -> User:
+    """End every access and refresh token issued to the user so far (see accounts.tokens)."""
+    user.tokens_valid_after = timezone.now()
+    user.save(update_fields=["tokens_valid_after"])
+    return user
 
 
 def user_set_password(*, user: User, new_password: str, field: str = "new_password") -> User:
@@ -72,9 +99,13 @@ def user_set_password(*, user: User, new_password: str, field: str = "new_passwo
     return user
 
 
+def user_check_password(*, user: User, password: str, field: str = "current_password") -> None:
+    if not user.check_password(password):
+        raise ValidationError({field: "The current password is incorrect."})
+
+
 def user_change_password(*, user: User, current_password: str, new_password: str) -> User:
-    if not user.check_password(current_password):
-        raise ValidationError({"current_password": "The current password is incorrect."})
+    user_check_password(user=user, password=current_password)
     return user_set_password(user=user, new_password=new_password)
 
 
@@ -91,11 +122,21 @@ def user_delete(*, user: User, by: User) -> None:
         user.delete()
 
 
-def token_blacklist(*, refresh: str) -> None:
+def token_blacklist(*, refresh: str, user: User) -> None:
+    """Sign out one session: blacklist the caller's own refresh token, nobody else's."""
     try:
-        RefreshToken(refresh).blacklist()
+        token = RefreshToken(refresh)
     except TokenError as exc:
         raise ValidationError({"refresh": str(exc)}) from exc
+    if token.get(jwt_settings.USER_ID_CLAIM) != str(user.pk):
+        raise ValidationError({"refresh": "This refresh token was not issued to you."})
+    try:
+        token.blacklist()
+    except TokenError as exc:
+        raise ValidationError({"refresh": str(exc)}) from exc
+
+
+# --- Password reset ---------------------------------------------------------------------------
 
 
 def password_reset_request(*, email: str) -> None:
@@ -105,20 +146,15 @@ def password_reset_request(*, email: str) -> None:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    context = {
-        "user": user,
-        "reset_url": f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}",
-        "expiry_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
-    }
-    message = EmailMultiAlternatives(
-        subject=render_to_string("accounts/email/password_reset_subject.txt", context).strip(),
-        body=render_to_string("accounts/email/password_reset.txt", context),
-        to=[user.email],
+    send_email(
+        to=user.email,
+        template="password_reset",
+        context={
+            "email": user.email,
+            "reset_url": f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}",
+            "expiry_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        },
     )
-    message.attach_alternative(
-        render_to_string("accounts/email/password_reset.html", context), "text/html"
-    )
-    message.send()
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
@@ -132,3 +168,122 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     if not default_token_generator.check_token(user, token):
         raise invalid
     return user_set_password(user=user, new_password=new_password)
+
+
+# --- Email verification -----------------------------------------------------------------------
+
+
+def _link_context(path: str, token: str) -> dict:
+    return {
+        "url": links.frontend_url(path, token),
+        "expiry_hours": settings.ACCOUNT_EMAIL_LINK_TIMEOUT // 3600,
+    }
+
+
+def email_verification_send(*, user: User) -> None:
+    token = links.make(links.VERIFY_EMAIL_SALT, user=str(user.pk), email=user.email)
+    send_email(
+        to=user.email,
+        template="verify_email",
+        context={"email": user.email, **_link_context("verify-email", token)},
+    )
+
+
+def email_verification_resend(*, email: str) -> None:
+    """Mail a new link if an active, unverified account has this address; silent otherwise."""
+    if settings.ACCOUNT_EMAIL_VERIFICATION == "none":
+        return
+    user = User.objects.filter(email__iexact=email, is_active=True, email_verified=False).first()
+    if user is not None:
+        email_verification_send(user=user)
+
+
+def email_verify(*, token: str) -> User:
+    """Mark the address verified; a link for an address the account no longer has fails."""
+    invalid = ValidationError({"token": "The verification link is invalid or has expired."})
+    try:
+        payload = links.read(links.VERIFY_EMAIL_SALT, token)
+    except links.InvalidLink:
+        raise invalid from None
+    user = User.objects.filter(
+        pk=payload.get("user"), email=payload.get("email"), is_active=True
+    ).first()
+    if user is None:
+        raise invalid
+    if not user.email_verified:
+        user.email_verified = True
+        user.save(update_fields=["email_verified"])
+    return user
+
+
+# --- Email change -----------------------------------------------------------------------------
+
+
+def email_change_request(*, user: User, new_email: str, current_password: str) -> None:
+    """
+    Ask to move the account to `new_email`; nothing changes until the link mailed there is
+    followed. The old address is told. The caller learns nothing about whether the address
+    belongs to another account: then no link is sent, but the answer is the same.
+    """
+    user_check_password(user=user, password=current_password)
+    new_email = User.objects.normalize_email(new_email)
+    if new_email.lower() == user.email.lower():
+        raise ValidationError({"new_email": "This is already your email address."})
+    user.email_change_requested_at = timezone.now()
+    user.save(update_fields=["email_change_requested_at"])
+    if not User.objects.filter(email__iexact=new_email).exists():
+        token = links.make(
+            links.CHANGE_EMAIL_SALT,
+            user=str(user.pk),
+            email=new_email,
+            requested=user.email_change_requested_at.isoformat(),
+            fingerprint=token_fingerprint(user),
+        )
+        send_email(
+            to=new_email,
+            template="email_change_confirm",
+            context={"new_email": new_email, **_link_context("confirm-email", token)},
+        )
+    send_email(
+        to=user.email,
+        template="email_change_notice",
+        context={"email": user.email, "new_email": new_email},
+    )
+
+
+def email_change_confirm(*, token: str) -> User:
+    """
+    Move the account to the address the link was sent to; that address is verified by the
+    very act. Every token issued before ends, as after a password change.
+
+    The link dies with the sessions of its time: it carries the tokens' fingerprint, so a
+    password change or a deactivation after the request (the owner's answer to the notice)
+    cancels it.
+    """
+    invalid = ValidationError({"token": "The confirmation link is invalid, used or expired."})
+    try:
+        payload = links.read(links.CHANGE_EMAIL_SALT, token)
+    except links.InvalidLink:
+        raise invalid from None
+    user = User.objects.filter(pk=payload.get("user"), is_active=True).first()
+    if (
+        user is None
+        or user.email_change_requested_at is None
+        or user.email_change_requested_at.isoformat() != payload.get("requested")
+        or payload.get("fingerprint") != token_fingerprint(user)
+    ):
+        raise invalid
+    new_email = payload.get("email", "")
+    if User.objects.filter(email__iexact=new_email).exclude(pk=user.pk).exists():
+        raise ValidationError({"token": "This address now belongs to another account."})
+    user.email = new_email
+    user.email_verified = True
+    user.email_change_requested_at = None
+    user.tokens_valid_after = timezone.now()
+    with unique_email(new_email, field="token"):
+        user.save(
+            update_fields=[
+                "email", "email_verified", "email_change_requested_at", "tokens_valid_after",
+            ]
+        )  # fmt: skip
+    return user

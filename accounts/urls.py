@@ -17,7 +17,15 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="auth-password-reset-confirm",
     ),
+    path("auth/verify-email/", views.VerifyEmailView.as_view(), name="auth-verify-email"),
+    path(
+        "auth/verify-email/resend/",
+        views.VerifyEmailResendView.as_view(),
+        name="auth-verify-email-resend",
+    ),
+    path("auth/email/confirm/", views.EmailChangeConfirmView.as_view(), name="auth-email-confirm"),
     path("users/me/", views.MeView.as_view(), name="user-me"),
+    path("users/me/email/", views.EmailChangeView.as_view(), name="user-me-email"),
     path("users/me/password/", views.PasswordChangeView.as_view(), name="user-me-password"),
     *router.urls,
 ]

@@ -17,6 +17,13 @@ from .permissions import IsSuperuser, RefreshCookieCsrfCheck
 PASSWORD_RESET_SENT = {
     "detail": "If an account with this email exists, a password reset link has been sent."
 }
+VERIFICATION_SENT = {
+    "detail": "If an unverified account has this email, a verification link has been sent."
+}
+EMAIL_CHANGE_SENT = {
+    "detail": "If the address is free, a confirmation link has been sent to it. "
+    "Your address changes when the link is followed."
+}
 
 # The refresh-token cookie of `JWT_REFRESH_COOKIE` mode, documented for generated clients.
 REFRESH_COOKIE_SET = OpenApiParameter(
@@ -58,13 +65,20 @@ class RegisterView(generics.CreateAPIView):
     throttle_scope = "register"
 
     def perform_create(self, serializer):
-        serializer.instance = services.user_create(**serializer.validated_data)
+        serializer.instance = services.user_register(**serializer.validated_data)
 
 
 @extend_schema(
     tags=["auth"],
     parameters=[REFRESH_COOKIE_SET],
-    responses={200: serializers.TokenSerializer, 401: serializers.DetailSerializer},
+    responses={
+        200: serializers.TokenSerializer,
+        401: OpenApiResponse(
+            serializers.CodedDetailSerializer,
+            description="Unknown email, wrong password or inactive account (one answer for "
+            "all three); `code` is `email_not_verified` when verification is mandatory.",
+        ),
+    },
 )
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Sign in with email and password; answers the same for an unknown email or a bad password."""
@@ -109,14 +123,14 @@ class LogoutView(APIView):
         parameters=[REFRESH_COOKIE_SENT, REFRESH_COOKIE_CLEARED],
         responses={
             204: None,
-            400: OpenApiResponse(description="Invalid or used refresh token."),
+            400: OpenApiResponse(description="Invalid or used refresh token, or another user's."),
             403: REFRESH_COOKIE_REFUSED,
         },
     )
     def post(self, request):
         serializer = serializers.LogoutSerializer(data=cookies.refresh_data(request))
         serializer.is_valid(raise_exception=True)
-        services.token_blacklist(refresh=serializer.validated_data["refresh"])
+        services.token_blacklist(refresh=serializer.validated_data["refresh"], user=request.user)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         cookies.clear_refresh_cookie(response)
         return response
@@ -129,11 +143,11 @@ class PasswordResetView(APIView):
 
     @extend_schema(
         tags=["auth"],
-        request=serializers.PasswordResetSerializer,
+        request=serializers.EmailSerializer,
         responses={202: serializers.DetailSerializer},
     )
     def post(self, request):
-        serializer = serializers.PasswordResetSerializer(data=request.data)
+        serializer = serializers.EmailSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.password_reset_request(email=serializer.validated_data["email"])
         return Response(PASSWORD_RESET_SENT, status=status.HTTP_202_ACCEPTED)
@@ -154,6 +168,75 @@ class PasswordResetConfirmView(APIView):
         serializer.is_valid(raise_exception=True)
         services.password_reset_confirm(**serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerifyEmailView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_verify_email",
+        summary="Verify the account's email address",
+        description="Follows the link mailed at sign-up (`FRONTEND_URL/verify-email?token=…`).",
+        request=serializers.LinkTokenSerializer,
+        responses={
+            204: None,
+            400: OpenApiResponse(description="Invalid or expired link, or for another address."),
+        },
+    )
+    def post(self, request):
+        serializer = serializers.LinkTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.email_verify(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerifyEmailResendView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_scope = "email_verification"
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_verify_email_resend",
+        summary="Mail a new verification link",
+        description="Answers the same for every address, known, verified or not.",
+        request=serializers.EmailSerializer,
+        responses={202: serializers.DetailSerializer},
+    )
+    def post(self, request):
+        serializer = serializers.EmailSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.email_verification_resend(**serializer.validated_data)
+        return Response(VERIFICATION_SENT, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeConfirmView(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_email_confirm",
+        summary="Confirm an email change",
+        description="Follows the link mailed to the new address "
+        "(`FRONTEND_URL/confirm-email?token=…`). The address changes and every token of the "
+        "user ends: sign in again with the new address.",
+        request=serializers.LinkTokenSerializer,
+        responses={
+            200: serializers.UserSerializer,
+            400: OpenApiResponse(
+                description="Invalid, expired, used or superseded link, or the address has "
+                "been taken meanwhile."
+            ),
+        },
+    )
+    def post(self, request):
+        serializer = serializers.LinkTokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.email_change_confirm(**serializer.validated_data)
+        return Response(serializers.UserSerializer(user).data)
 
 
 @extend_schema(tags=["users"])
@@ -178,6 +261,10 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
 
 
 class PasswordChangeView(APIView):
+    # Shared with the email change: both check the current password, so a stolen access
+    # token gets one small budget of guesses per user, whichever endpoint it uses.
+    throttle_scope = "password_check"
+
     @extend_schema(
         tags=["users"],
         request=serializers.PasswordChangeSerializer,
@@ -188,6 +275,29 @@ class PasswordChangeView(APIView):
         serializer.is_valid(raise_exception=True)
         services.user_change_password(user=request.user, **serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailChangeView(APIView):
+    throttle_scope = "password_check"
+
+    @extend_schema(
+        tags=["users"],
+        operation_id="users_me_email_change",
+        summary="Ask to change the account's email address",
+        description="Mails a confirmation link to the new address (unless another account "
+        "has it; the answer is the same) and a notice to the current one. Nothing changes "
+        "until the link is followed (`auth/email/confirm/`).",
+        request=serializers.EmailChangeSerializer,
+        responses={
+            202: serializers.DetailSerializer,
+            400: OpenApiResponse(description="Wrong current password or invalid address."),
+        },
+    )
+    def post(self, request):
+        serializer = serializers.EmailChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.email_change_request(user=request.user, **serializer.validated_data)
+        return Response(EMAIL_CHANGE_SENT, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_view(

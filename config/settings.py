@@ -140,6 +140,8 @@ CACHES["throttle_fallback"] = {
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
+    # First: the others (and the hashing after them) never see an oversized password.
+    {"NAME": "accounts.validators.MaximumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -147,6 +149,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 24)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000").rstrip("/")
+# Sign-up mails a verification link. "optional": signing in is allowed before it is followed;
+# "mandatory": refused (401, code `email_not_verified`); "none": no link is sent.
+ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+if ACCOUNT_EMAIL_VERIFICATION not in ("optional", "mandatory", "none"):
+    raise ImproperlyConfigured(
+        "ACCOUNT_EMAIL_VERIFICATION must be optional, mandatory or none, "
+        f"not {ACCOUNT_EMAIL_VERIFICATION!r}."
+    )
+# Seconds an email verification or email change link stays valid.
+ACCOUNT_EMAIL_LINK_TIMEOUT = env.int("ACCOUNT_EMAIL_LINK_TIMEOUT", default=60 * 60 * 24)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -175,7 +187,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": (
@@ -198,6 +210,9 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN_RATE", default="5/min"),
         "register": env.str("THROTTLE_REGISTER_RATE", default="10/hour"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET_RATE", default="5/hour"),
+        "email_verification": env.str("THROTTLE_EMAIL_VERIFICATION_RATE", default="5/hour"),
+        # Per user: checks of the current password (password change, email change).
+        "password_check": env.str("THROTTLE_PASSWORD_CHECK_RATE", default="10/hour"),
     },
     # Clients are told apart by the connecting address; X-Forwarded-For is trusted only for
     # the number of proxies declared here, so a forged header cannot reset a throttle.
@@ -212,11 +227,15 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("REFRESH_TOKEN_LIFETIME_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
-    # Tokens carry a fingerprint of the password hash: a password change or reset ends them.
-    "CHECK_REVOKE_TOKEN": True,
+    # Tokens carry a fingerprint of the password hash and the user's `tokens_valid_after`,
+    # checked by accounts.authentication and the refresh (see accounts/tokens.py); simplejwt's
+    # own check, of the password alone, is replaced by it.
+    "CHECK_REVOKE_TOKEN": False,
+    "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.serializers.TokenObtainPairSerializer",
     "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.TokenRefreshSerializer",
 }
 # Browser SPAs: the refresh token travels in an HttpOnly cookie out of JavaScript's reach

@@ -7,12 +7,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from accounts.tokens import AccessToken, RefreshToken
 
 pytestmark = pytest.mark.django_db
+# Emails go out after the transaction commits, so tests that read them need real commits.
+mailing = pytest.mark.django_db(transaction=True)
 
 REGISTER = reverse("auth-register")
 TOKEN = reverse("auth-token")
@@ -42,7 +44,7 @@ def test_register_creates_user_and_hides_password(api_client):
     )
     assert response.status_code == 201, response.data
     assert set(response.data) == {
-        "id", "email", "full_name", "is_active", "is_superuser", "date_joined",
+        "id", "email", "email_verified", "full_name", "is_active", "is_superuser", "date_joined",
     }  # fmt: skip
     assert response.data["is_superuser"] is False
     user = User.objects.get(pk=response.data["id"])
@@ -193,6 +195,7 @@ def test_password_change_ends_all_tokens(user):
     _assert_revoked(other_session, other_refresh)
 
 
+@mailing
 def test_password_reset_ends_all_tokens(api_client, user):
     client, refresh = _signed_in(user)
     api_client.post(RESET, {"email": user.email})
@@ -310,6 +313,7 @@ def _reset_link_params(body):
     return match.group(1), match.group(2)
 
 
+@mailing
 def test_reset_sends_email_with_frontend_link(api_client, user, settings):
     settings.FRONTEND_URL = "https://app.example.com"
     response = api_client.post(RESET, {"email": user.email.upper()})
@@ -323,6 +327,7 @@ def test_reset_sends_email_with_frontend_link(api_client, user, settings):
     assert "https://app.example.com/reset-password?uid=" in html
 
 
+@mailing
 def test_reset_answers_the_same_for_unknown_email(api_client, user):
     known = api_client.post(RESET, {"email": user.email})
     unknown = api_client.post(RESET, {"email": "nobody@example.com"})
@@ -331,6 +336,7 @@ def test_reset_answers_the_same_for_unknown_email(api_client, user):
     assert len(mail.outbox) == 1
 
 
+@mailing
 def test_reset_confirm_sets_password_and_token_works_once(api_client, user):
     api_client.post(RESET, {"email": user.email})
     uid, token = _reset_link_params(mail.outbox[0].body)
@@ -354,6 +360,7 @@ def test_reset_confirm_bad_link_is_400(api_client, uid, token):
     assert response.status_code == 400
 
 
+@mailing
 def test_reset_confirm_weak_password_is_400_and_keeps_old(api_client, user):
     api_client.post(RESET, {"email": user.email})
     uid, token = _reset_link_params(mail.outbox[0].body)
@@ -364,6 +371,7 @@ def test_reset_confirm_weak_password_is_400_and_keeps_old(api_client, user):
     assert user.check_password(DEFAULT_PASSWORD)
 
 
+@mailing
 def test_reset_token_expires(api_client, user, settings):
     api_client.post(RESET, {"email": user.email})
     uid, token = _reset_link_params(mail.outbox[0].body)
@@ -374,6 +382,7 @@ def test_reset_token_expires(api_client, user, settings):
     assert response.status_code == 400
 
 
+@mailing
 def test_inactive_user_gets_no_reset_email(api_client):
     user = UserFactory(is_active=False)
     assert api_client.post(RESET, {"email": user.email}).status_code == 202

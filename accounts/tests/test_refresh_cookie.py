@@ -10,11 +10,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.checks import check_refresh_cookie
 from accounts.cookies import REFRESH_COOKIE
 from accounts.tests.factories import DEFAULT_PASSWORD
+from accounts.tokens import RefreshToken
 
 pytestmark = pytest.mark.django_db
 

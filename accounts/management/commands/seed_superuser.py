@@ -24,5 +24,5 @@ class Command(BaseCommand):
         if existing is not None:
             self.stdout.write(f"Superuser {existing.email} already exists; left unchanged.")
             return
-        User.objects.create_superuser(email=email, password=password)
+        User.objects.create_superuser(email=email, password=password, email_verified=True)
         self.stdout.write(self.style.SUCCESS(f"Created superuser {email}."))

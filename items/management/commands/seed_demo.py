@@ -103,7 +103,15 @@ class Command(BaseCommand):
             pk = uuid.UUID(int=rng.getrandbits(128), version=4)
             full_name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             if email not in existing:
-                new.append(User(id=pk, email=email, full_name=full_name, password=password))
+                new.append(
+                    User(
+                        id=pk,
+                        email=email,
+                        full_name=full_name,
+                        password=password,
+                        email_verified=True,
+                    )
+                )
         User.objects.bulk_create(new, batch_size=1000)
         existing.update((user.email, user) for user in new)
         return [existing[email] for email in emails]
