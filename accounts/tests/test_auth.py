@@ -2,10 +2,14 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from accounts.models import User
@@ -52,11 +56,71 @@ def test_register_creates_user_and_hides_password(api_client):
     assert user.email == "New@example.com"  # domain part normalised
 
 
+@pytest.mark.parametrize(
+    "email",
+    [
+        "zero\u200bwidth@example.com",
+        "soft@exam\u00adple.com",
+        "joiner@exa\u200dmple.com",
+        "bom@example.com\ufeff",
+        "rtl@exa\u202emple.com",
+        "filler@exa\u3164mple.com",
+        "selector@exa\ufe0fmple.com",
+        "bell@exa\x07mple.com",
+        "tab@exa\tmple.com",
+    ],
+)
+def test_register_rejects_invisible_and_control_characters_in_the_email(api_client, email):
+    response = api_client.post(REGISTER, {"email": email, "password": NEW_PASSWORD})
+    assert response.status_code == 400
+    assert "email" in response.data
+    assert not User.objects.exists()
+
+
+def test_register_accepts_an_internationalised_address(api_client):
+    response = api_client.post(REGISTER, {"email": "zoe@exämple.com", "password": NEW_PASSWORD})
+    assert response.status_code == 201, response.data
+
+
+def test_register_strips_control_characters_from_the_name(api_client):
+    response = api_client.post(
+        REGISTER,
+        {"email": "ada@example.com", "password": NEW_PASSWORD, "full_name": "Ada\r\nLovelace"},
+    )
+    assert response.status_code == 201
+    assert User.objects.get(email="ada@example.com").full_name == "Ada Lovelace"
+
+
 def test_register_rejects_duplicate_email_in_another_case(api_client, user):
     response = api_client.post(REGISTER, {"email": user.email.upper(), "password": NEW_PASSWORD})
     assert response.status_code == 400
     assert "email" in response.data
     assert User.objects.filter(email__iexact=user.email).count() == 1
+
+
+def test_register_that_loses_a_race_is_400(api_client):
+    """
+    Another sign-up of the address, in another case, commits just after this one found the
+    address free (reliability/test_registration_race.py does it with concurrent requests).
+    """
+    steps = []
+
+    def another_sign_up_commits_after_the_check(execute, sql, params, many, context):
+        if steps == ["checked"]:
+            steps.append("raced")
+            UserFactory(email="RACE@example.com")
+        elif not steps and sql.startswith("SELECT") and '"accounts_user"' in sql:
+            steps.append("checked")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(another_sign_up_commits_after_the_check):
+        response = api_client.post(
+            REGISTER, {"email": "race@example.com", "password": NEW_PASSWORD}
+        )
+    assert steps == ["checked", "raced"]
+    assert response.status_code == 400
+    assert response.data == {"email": ["A user with this email address already exists."]}
+    assert User.objects.filter(email__iexact="race@example.com").count() == 1
 
 
 @pytest.mark.parametrize(
@@ -86,6 +150,80 @@ def test_register_ignores_privilege_fields(api_client):
 )
 def test_register_bad_input_is_400(api_client, body):
     assert api_client.post(REGISTER, body).status_code == 400
+
+
+# --- Password length -----------------------------------------------------------------------
+
+TOO_LONG = "x" * 1025
+
+
+def test_register_refuses_a_password_over_1024_characters(api_client):
+    response = api_client.post(REGISTER, {"email": "long@example.com", "password": TOO_LONG})
+    assert response.status_code == 400
+    assert "password" in response.data
+    ok = api_client.post(REGISTER, {"email": "long@example.com", "password": "y1" * 512})
+    assert ok.status_code == 201  # exactly 1024 is allowed
+
+
+def test_sign_in_refuses_a_password_over_1024_characters_before_checking_it(api_client, user):
+    response = login(api_client, user.email, TOO_LONG)
+    assert response.status_code == 400  # not the 401 of a checked password
+    assert "password" in response.data
+
+
+@pytest.mark.parametrize("field", ["current_password", "new_password"])
+def test_password_change_refuses_a_password_over_1024_characters(auth_client, user, field):
+    body = {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD, field: TOO_LONG}
+    response = auth_client.post(reverse("user-me-password"), body)
+    assert response.status_code == 400
+    assert "1024" in str(response.data[field])
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_email_change_refuses_a_password_over_1024_characters(auth_client):
+    response = auth_client.post(
+        reverse("user-me-email"), {"new_email": "new@example.com", "current_password": TOO_LONG}
+    )
+    assert response.status_code == 400
+    assert "current_password" in response.data
+
+
+def test_reset_confirm_refuses_a_password_over_1024_characters(api_client, user):
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    response = api_client.post(
+        RESET_CONFIRM, {"uid": uid, "token": token, "new_password": TOO_LONG}
+    )
+    assert response.status_code == 400
+    assert "new_password" in response.data
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_user_management_refuses_a_password_over_1024_characters(superuser_client, user):
+    created = superuser_client.post(
+        reverse("user-list"), {"email": "long@example.com", "password": TOO_LONG}
+    )
+    assert created.status_code == 400
+    assert "password" in created.data
+    updated = superuser_client.patch(reverse("user-detail", args=[user.pk]), {"password": TOO_LONG})
+    assert updated.status_code == 400
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_the_admin_refuses_a_password_over_1024_characters(superuser):
+    admin = Client()
+    admin.force_login(superuser)
+    response = admin.post(
+        reverse("admin:accounts_user_add"),
+        {"email": "long@example.com", "password1": TOO_LONG, "password2": TOO_LONG,
+         "usable_password": "true"},
+    )  # fmt: skip
+    assert response.status_code == 200  # the form again, with the error
+    assert "at most 1024 characters" in response.content.decode()
+    assert not User.objects.filter(email="long@example.com").exists()
 
 
 # --- Tokens ---------------------------------------------------------------------------------
@@ -163,6 +301,15 @@ def test_logout_twice_is_400(api_client, user):
     assert api_client.post(LOGOUT, {"refresh": pair["refresh"]}).status_code == 400
 
 
+def test_logout_of_another_users_refresh_token_is_400_and_leaves_it_usable(user, other_user):
+    client, _ = _signed_in(user)
+    _, victims_refresh = _signed_in(other_user)
+    response = client.post(LOGOUT, {"refresh": victims_refresh})
+    assert response.status_code == 400
+    assert "refresh" in response.data
+    assert APIClient().post(REFRESH, {"refresh": victims_refresh}).status_code == 200
+
+
 def test_logout_requires_authentication(api_client, user):
     refresh = login(api_client, user.email).data["refresh"]
     assert api_client.post(LOGOUT, {"refresh": refresh}).status_code == 401
@@ -214,13 +361,30 @@ def test_deactivation_ends_all_tokens(user, superuser_client):
     _assert_revoked(client, refresh)
 
 
-def test_reactivation_does_not_revive_refresh_tokens(user, superuser_client):
-    _, refresh = _signed_in(user)
+def test_reactivation_does_not_revive_tokens(user, superuser_client):
+    client, refresh = _signed_in(user)
     url = reverse("user-detail", args=[user.pk])
     superuser_client.patch(url, {"is_active": False})
     superuser_client.patch(url, {"is_active": True})
-    assert APIClient().post(REFRESH, {"refresh": refresh}).status_code == 401
-    assert login(APIClient(), user.email).status_code == 200
+    _assert_revoked(client, refresh)
+    fresh, _ = _signed_in(user)
+    assert fresh.get(ME).status_code == 200
+
+
+def test_admin_reactivation_does_not_revive_tokens(user, superuser):
+    client, refresh = _signed_in(user)
+    admin = Client()
+    admin.force_login(superuser)
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    form = {
+        "email": user.email,
+        "full_name": user.full_name,
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    assert admin.post(url, form).status_code == 302  # deactivated
+    assert admin.post(url, {**form, "is_active": "on"}).status_code == 302
+    _assert_revoked(client, refresh)
 
 
 def test_admin_deactivation_ends_refresh_tokens(user, superuser):
@@ -263,7 +427,22 @@ def test_new_login_after_password_change_works(api_client, user):
         reverse("user-me-password"),
         {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD},
     )
-    assert login(api_client, user.email, NEW_PASSWORD).status_code == 200
+    # Within the same second as the change: revocation is exact, not rounded to seconds.
+    pair = login(api_client, user.email, NEW_PASSWORD).data
+    assert bearer(APIClient(), pair["access"]).get(ME).status_code == 200
+    assert api_client.post(REFRESH, {"refresh": pair["refresh"]}).status_code == 200
+
+
+def test_password_change_through_the_admin_ends_all_tokens(user, superuser):
+    client, refresh = _signed_in(user)
+    admin = Client()
+    admin.force_login(superuser)
+    response = admin.post(
+        reverse("admin:auth_user_password_change", args=[user.pk]),
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    _assert_revoked(client, refresh)
 
 
 # --- Throttling -----------------------------------------------------------------------------
@@ -311,6 +490,14 @@ def _reset_link_params(body):
     match = re.search(r"/reset-password\?uid=([\w-]+)&token=([\w-]+)", body)
     assert match, body
     return match.group(1), match.group(2)
+
+
+@mailing
+def test_reset_email_keeps_the_users_name_out_of_its_first_lines(api_client):
+    user = UserFactory(full_name="Mallory Your account is locked call 555 0100")
+    api_client.post(RESET, {"email": user.email})
+    (message,) = mail.outbox
+    assert "Mallory" not in message.subject + "".join(message.body.splitlines()[:4])
 
 
 @mailing

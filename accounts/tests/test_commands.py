@@ -23,6 +23,7 @@ def test_seed_superuser_from_environment(settings):
     output = seed()
     user = User.objects.get(email="root@example.com")
     assert user.is_superuser and user.is_staff and user.check_password(SECRET)
+    assert user.email_verified
     assert SECRET not in output
 
 

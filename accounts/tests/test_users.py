@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from conftest import client_for
 from items.models import Item
 from items.tests.factories import ItemFactory
 
@@ -117,6 +118,19 @@ def test_password_change_wrong_current_is_400(auth_client, user):
     assert "current_password" in response.data
     user.refresh_from_db()
     assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_wrong_current_passwords_are_throttled_per_user(user, other_user):
+    wrong = {"current_password": "wrong", "new_password": NEW_PASSWORD}
+    # Each attempt from another address: the budget belongs to the account, not the client.
+    codes = [
+        client_for(user).post(PASSWORD, wrong, REMOTE_ADDR=f"192.0.2.{n}").status_code
+        for n in range(11)
+    ]
+    assert codes == [400] * 10 + [429]
+    right = {"current_password": DEFAULT_PASSWORD, "new_password": NEW_PASSWORD}
+    assert client_for(user).post(PASSWORD, right).status_code == 429
+    assert client_for(other_user).post(PASSWORD, right).status_code == 204
 
 
 def test_password_change_weak_new_is_400(auth_client, user):

@@ -47,7 +47,8 @@ def test_seed_demo_creates_users_and_items_in_batches_with_a_progress_bar():
     assert "3 demo users, 25 new items" in out
 
 
-def test_seed_demo_users_can_sign_in(api_client):
+def test_seed_demo_users_can_sign_in(api_client, settings):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"  # demo accounts are verified
     seed("--users", "1", "--items", "0")
 
     response = api_client.post(
