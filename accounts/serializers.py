@@ -93,7 +93,7 @@ class LinkTokenSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=LINK_TOKEN_MAX_LENGTH)
 
 
-class EmailSerializer(serializers.Serializer):
+class VerificationResendSerializer(serializers.Serializer):
     email = serializers.EmailField()
 
 

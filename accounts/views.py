@@ -143,11 +143,11 @@ class PasswordResetView(APIView):
 
     @extend_schema(
         tags=["auth"],
-        request=serializers.EmailSerializer,
+        request=serializers.PasswordResetSerializer,
         responses={202: serializers.DetailSerializer},
     )
     def post(self, request):
-        serializer = serializers.EmailSerializer(data=request.data)
+        serializer = serializers.PasswordResetSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.password_reset_request(email=serializer.validated_data["email"])
         return Response(PASSWORD_RESET_SENT, status=status.HTTP_202_ACCEPTED)
@@ -202,11 +202,11 @@ class VerifyEmailResendView(APIView):
         operation_id="auth_verify_email_resend",
         summary="Mail a new verification link",
         description="Answers the same for every address, known, verified or not.",
-        request=serializers.EmailSerializer,
+        request=serializers.VerificationResendSerializer,
         responses={202: serializers.DetailSerializer},
     )
     def post(self, request):
-        serializer = serializers.EmailSerializer(data=request.data)
+        serializer = serializers.VerificationResendSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.email_verification_resend(**serializer.validated_data)
         return Response(VERIFICATION_SENT, status=status.HTTP_202_ACCEPTED)

@@ -50,6 +50,7 @@ def test_seed_demo_creates_users_and_items_in_batches_with_a_progress_bar():
 def test_seed_demo_users_can_sign_in(api_client, settings):
     settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"  # demo accounts are verified
     seed("--users", "1", "--items", "0")
+    assert User.objects.get(email="demo1@example.com").email_verified
 
     response = api_client.post(
         "/api/v1/auth/token/", {"email": "demo1@example.com", "password": "demo-password"}
