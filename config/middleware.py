@@ -1,5 +1,5 @@
 """
-Request ids and the one log line per request.
+Request ids and the one log line per request; headers every API response needs.
 
 Every request gets an id: a sane incoming `X-Request-ID` (set by a load balancer or the SPA)
 or a new one. It is returned in the `X-Request-ID` response header and, through
@@ -14,6 +14,7 @@ import time
 import uuid
 from urllib.parse import quote
 
+from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -107,3 +108,41 @@ def resolved_user_id(request):
     if type(user) is SimpleLazyObject and user._wrapped is empty:
         return None
     return user.pk if user.is_authenticated else None
+
+
+# A response that loads, runs and frames nothing: what JSON needs.
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# Tokens (auth/) and the caller's own account (users/me/): never kept by a browser or proxy.
+NO_STORE_PATH_PREFIXES = ("/api/v1/auth/", "/api/v1/users/me/")
+
+
+class APIResponseHeadersMiddleware:
+    """
+    Headers that follow from what an `/api/` response is, not from which view made it, so
+    that no view, present or future, can forget them.
+
+    - Every response under `/api/` that is not an HTML page gets a Content-Security-Policy
+      that forbids everything: a JSON body that a browser is somehow made to render as a
+      document (content sniffing, a proxy rewriting its type) can run and frame nothing.
+      HTML pages keep none: Swagger UI, ReDoc and, in debug, the browsable API need their
+      scripts; the admin is outside `/api/`. Django 5.2 has no CSP support of its own, and
+      django-csp applies one policy to every response, so this rule by content type is
+      written here.
+    - Token and account responses get `Cache-Control: no-store`. Set before
+      ConditionalGetMiddleware sees the response (this middleware sits inside it), which
+      then adds no ETag: a response nobody stores is never revalidated.
+
+    Placed outside CommonMiddleware, so the JSON 400 for a disallowed `Host` gets them too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/"):
+            if not response.get("Content-Type", "").startswith("text/html"):
+                response.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+            if request.path.startswith(NO_STORE_PATH_PREFIXES):
+                patch_cache_control(response, no_store=True)
+        return response

@@ -22,5 +22,6 @@ urlpatterns = [
     re_path(r"^api/", views.api_not_found),
 ]
 
+handler400 = "config.views.handler400"
 handler404 = "config.views.handler404"
 handler500 = "config.views.handler500"

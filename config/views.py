@@ -2,6 +2,7 @@ import logging
 import uuid
 
 from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
 from django.db import connection
 from django.http import JsonResponse
 from django.views import defaults
@@ -84,6 +85,17 @@ class LandingView(TemplateView):
 @csrf_exempt
 def api_not_found(request, *args, **kwargs):
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def handler400(request, exception=None):
+    """
+    Django's answer to a request refused before any view runs, such as a `Host` header
+    outside `DJANGO_ALLOWED_HOSTS`: JSON under `/api/` (with `DEBUG` off, like 404 and 500).
+    """
+    if request.path.startswith("/api/"):
+        detail = "Invalid Host header." if isinstance(exception, DisallowedHost) else "Bad request."
+        return JsonResponse({"detail": detail}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def handler404(request, exception=None):
