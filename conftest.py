@@ -129,13 +129,27 @@ def database_url(postgres):
 
 
 @pytest.fixture
-def redis_url():
-    """The URL of a private redis-server, stopped after the test: nobody else's data is touched."""
+def redis_server():
+    """A private redis-server, stopped after the test (or sooner by it): nobody else's data."""
     from reliability.servers import ServiceUnavailable, ThrowawayRedis
 
     try:
         server = ThrowawayRedis().start()
     except ServiceUnavailable as exc:
         require_service("Redis", exc)
-    yield server.url
+    yield server
     server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url
+
+
+@pytest.fixture
+def redis_caches(settings, redis_server):
+    """The cache aliases configured as in production, on a private redis-server."""
+    from config.settings import redis_caches
+
+    settings.CACHES = {**settings.CACHES, **redis_caches(redis_server.url)}
+    return redis_server

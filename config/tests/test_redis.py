@@ -1,0 +1,73 @@
+"""
+What the app keeps in Redis, on a private redis-server configured as in production: pages
+compressed, and a TTL on every key but the cache versions, so that the eviction policy of
+docker-compose.yml (`volatile-lru`) can only ever drop what is safe to lose.
+"""
+
+import zlib
+from pathlib import Path
+
+import pytest
+import yaml
+from django.urls import reverse
+
+from items.tests.factories import ItemFactory
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+ITEMS = reverse("item-list")
+
+
+def ttls(redis):
+    """Every key of the server with its TTL in seconds (-1: none)."""
+    client = redis.client()
+    return {key.decode(): client.ttl(key) for key in client.scan_iter()}
+
+
+def test_cached_pages_are_stored_compressed(redis_caches, auth_client, user):
+    ItemFactory.create_batch(20, owner=user)
+    page = auth_client.get(ITEMS, {"page_size": 20})
+    assert page.status_code == 200
+
+    client = redis_caches.client()
+    (page_key,) = client.scan_iter(":1:views.decorators.cache.cache_page.*")
+    stored = client.get(page_key)
+    raw = zlib.decompress(stored)  # raises unless compressed
+    assert len(stored) < len(raw) / 2
+    assert page.content in raw
+    # And served from there: the second request is the same page.
+    assert auth_client.get(ITEMS, {"page_size": 20}).content == page.content
+
+
+def test_every_key_but_the_cache_versions_expires(
+    redis_caches, auth_client, user, superuser_client, api_client
+):
+    item = ItemFactory(owner=user)
+    auth_client.get(ITEMS)
+    auth_client.get(reverse("item-detail", args=[item.pk]))
+    superuser_client.get(ITEMS)
+    api_client.post(reverse("auth-token"), {"email": user.email, "password": "wrong"})
+    api_client.post(reverse("auth-password-reset"), {"email": user.email})
+    api_client.get(reverse("health-ready"))
+
+    stored = ttls(redis_caches)
+    versions = {key for key in stored if ":version:" in key}
+    assert len(versions) == 2  # the owner's and the superusers'
+    assert {key for key, ttl in stored.items() if ttl < 0} == versions
+    for kind in [
+        "cache_page",
+        "cache_header",
+        "throttle_login",
+        "throttle_password_reset",
+        "health",
+    ]:
+        assert any(kind in key for key in stored), kind
+
+
+def test_compose_bounds_redis_memory_and_evicts_only_keys_with_a_ttl():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    command = compose["services"]["redis"]["command"]
+    options = dict(zip(command[1::2], command[2::2], strict=False))
+    assert options["--maxmemory-policy"] == "volatile-lru"
+    assert options["--maxmemory"].endswith(("mb", "gb"))
