@@ -1,7 +1,7 @@
 import logging
 
 from django.core.cache import caches
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework import throttling
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,28 @@ class ResilientCache:
             caches[self.fallback_alias].set(key, value, timeout)
 
 
-class ScopedRateThrottle(ScopedRateThrottle):
+RESILIENT_CACHE = ResilientCache("strict", "throttle_fallback")
+
+
+class ScopedRateThrottle(throttling.ScopedRateThrottle):
     """DRF's scoped throttle, kept in force when Redis is down."""
 
-    cache = ResilientCache("strict", "throttle_fallback")
+    cache = RESILIENT_CACHE
+
+
+class LoginRateThrottle(throttling.SimpleRateThrottle):
+    """
+    The "login" scope for a sign-in form outside DRF: the admin's (see `config.admin`).
+
+    `auth/token/` counts its attempts with `ScopedRateThrottle` under `throttle_scope =
+    "login"`; being anonymous, it keys them on the client address. This throttle has the
+    same scope, rate and address rule (`NUM_PROXIES`) and always keys on the address, even
+    for a signed-in admin, so both forms count in the same history: one budget, and
+    alternating between them gains nothing.
+    """
+
+    scope = "login"
+    cache = RESILIENT_CACHE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class ProjectConfig(AppConfig):
@@ -9,3 +10,11 @@ class ProjectConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """Django's admin on the project's site (`config.admin.AdminSite`)."""
+
+    default_site = "config.admin.AdminSite"
+    # Not the "config" app's own configuration: that is ProjectConfig.
+    default = False

@@ -31,7 +31,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -225,6 +225,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
+        # Per client address; the admin's login form shares the "login" budget.
         "login": env.str("THROTTLE_LOGIN_RATE", default="5/min"),
         "register": env.str("THROTTLE_REGISTER_RATE", default="10/hour"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET_RATE", default="5/hour"),

@@ -41,7 +41,7 @@ def test_cached_pages_are_stored_compressed(redis_caches, auth_client, user):
 
 
 def test_every_key_but_the_cache_versions_expires(
-    redis_caches, auth_client, user, superuser_client, api_client
+    redis_caches, auth_client, user, superuser_client, api_client, client
 ):
     item = ItemFactory(owner=user)
     auth_client.get(ITEMS)
@@ -49,6 +49,7 @@ def test_every_key_but_the_cache_versions_expires(
     superuser_client.get(ITEMS)
     api_client.post(reverse("auth-token"), {"email": user.email, "password": "wrong"})
     api_client.post(reverse("auth-password-reset"), {"email": user.email})
+    client.post(reverse("admin:login"), {"username": user.email, "password": "wrong"})
     api_client.get(reverse("health-ready"))
 
     stored = ttls(redis_caches)
