@@ -58,3 +58,20 @@ class LoginRateThrottle(throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class UserRateThrottle(throttling.UserRateThrottle):
+    """
+    Every authenticated request, per user, at `THROTTLE_USER_RATE`; off while it is unset.
+
+    Unset, the rate is None and DRF's `allow_request` returns before touching the cache:
+    no round trip on the hot path (the cached item pages). Anonymous requests are left to
+    the scoped throttles (DRF's class would count them per address under this rate too).
+    """
+
+    cache = RESILIENT_CACHE
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
+        return None

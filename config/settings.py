@@ -223,7 +223,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttles.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "accounts.throttles.ScopedRateThrottle",
+        "accounts.throttles.UserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         # Per client address; the admin's login form shares the "login" budget.
         "login": env.str("THROTTLE_LOGIN_RATE", default="5/min"),
@@ -232,6 +235,8 @@ REST_FRAMEWORK = {
         "email_verification": env.str("THROTTLE_EMAIL_VERIFICATION_RATE", default="5/hour"),
         # Per user: checks of the current password (password change, email change).
         "password_check": env.str("THROTTLE_PASSWORD_CHECK_RATE", default="10/hour"),
+        # Every authenticated request, per user; unset (the default), it costs nothing.
+        "user": env.str("THROTTLE_USER_RATE", default="") or None,
     },
     # Clients are told apart by the connecting address; X-Forwarded-For is trusted only for
     # the number of proxies declared here, so a forged header cannot reset a throttle.

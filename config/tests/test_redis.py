@@ -11,6 +11,7 @@ import pytest
 import yaml
 from django.urls import reverse
 
+from accounts.throttles import UserRateThrottle
 from items.tests.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +42,9 @@ def test_cached_pages_are_stored_compressed(redis_caches, auth_client, user):
 
 
 def test_every_key_but_the_cache_versions_expires(
-    redis_caches, auth_client, user, superuser_client, api_client, client
+    redis_caches, auth_client, user, superuser_client, api_client, client, monkeypatch
 ):
+    monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "100/min")
     item = ItemFactory(owner=user)
     auth_client.get(ITEMS)
     auth_client.get(reverse("item-detail", args=[item.pk]))
@@ -61,6 +63,7 @@ def test_every_key_but_the_cache_versions_expires(
         "cache_header",
         "throttle_login",
         "throttle_password_reset",
+        "throttle_user",
         "health",
     ]:
         assert any(kind in key for key in stored), kind
