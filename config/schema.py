@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 
 from accounts.permissions import IsSuperuser
 from accounts.serializers import DetailSerializer
+from accounts.throttles import UserRateThrottle
 
 INVALID = OpenApiResponse(description="Invalid input; the body names the fields at fault.")
 UNAUTHENTICATED = OpenApiResponse(
@@ -21,7 +22,7 @@ UNAUTHENTICATED = OpenApiResponse(
 FORBIDDEN = OpenApiResponse(DetailSerializer, description="The caller is not a superuser.")
 NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such object or page.")
 THROTTLED = OpenApiResponse(
-    DetailSerializer, description="Too many attempts; `Retry-After` says when to try again."
+    DetailSerializer, description="Too many requests; `Retry-After` says when to try again."
 )
 
 
@@ -51,9 +52,18 @@ class AutoSchema(openapi.AutoSchema):
             errors["403"] = FORBIDDEN
         if "{" in self.path or (self._is_list_view() and self._get_paginator() is not None):
             errors["404"] = NOT_FOUND
-        if getattr(self.view, "throttle_scope", None):
+        if getattr(self.view, "throttle_scope", None) or (
+            "401" in errors and self._throttled_per_user()
+        ):
             errors["429"] = THROTTLED
         return errors
+
+    def _throttled_per_user(self):
+        """With `THROTTLE_USER_RATE` set, every authenticated operation may answer 429."""
+        return any(
+            isinstance(throttle, UserRateThrottle) and throttle.rate
+            for throttle in self.view.get_throttles()
+        )
 
     def _has_filterset(self):
         return bool(

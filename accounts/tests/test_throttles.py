@@ -92,3 +92,15 @@ def test_set_the_throttle_costs_its_round_trips(user_rate, redis_caches, auth_cl
 
     commands = redis_commands_during(redis, lambda: auth_client.get(ITEMS))
     assert [command for command in commands if f"throttle_user_{user.pk}" in command]
+
+
+@pytest.mark.parametrize("rate_set", [False, True])
+def test_the_schema_declares_the_429_when_the_rate_is_set(rate_set, monkeypatch, api_client):
+    if rate_set:
+        monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "3/min")
+    schema = api_client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    paths = schema.json()["paths"]
+    authenticated = [paths["/api/v1/items/"]["get"], paths["/api/v1/users/me/"]["patch"]]
+    assert all(("429" in operation["responses"]) is rate_set for operation in authenticated)
+    assert "429" not in paths["/api/v1/health/live/"]["get"]["responses"]
+    assert "429" in paths["/api/v1/auth/token/"]["post"]["responses"]
