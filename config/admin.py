@@ -18,8 +18,8 @@ class AdminSite(admin.AdminSite):
     Not django-axes: it counts failed sign-ins only (through `user_login_failed`) towards a
     lockout with a cool-off, in counters of its own, so it cannot share one budget with the
     API's DRF throttle, which counts every attempt in a sliding window; and its cache
-    handler reads through the cache that swallows Redis errors, so it would stop counting
-    exactly while Redis is down.
+    handler has no fallback: on the cache alias that swallows Redis errors it would stop
+    counting while Redis is down, on one that raises it would fail every sign-in.
     """
 
     @method_decorator(never_cache)
