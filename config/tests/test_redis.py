@@ -69,9 +69,36 @@ def test_every_key_but_the_cache_versions_expires(
         assert any(kind in key for key in stored), kind
 
 
-def test_compose_bounds_redis_memory_and_evicts_only_keys_with_a_ttl():
+def compose_redis_options():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     command = compose["services"]["redis"]["command"]
-    options = dict(zip(command[1::2], command[2::2], strict=False))
+    return dict(zip(command[1::2], command[2::2], strict=False))
+
+
+def test_compose_bounds_redis_memory_and_evicts_only_keys_with_a_ttl():
+    options = compose_redis_options()
     assert options["--maxmemory-policy"] == "volatile-lru"
     assert options["--maxmemory"].endswith(("mb", "gb"))
+
+
+def test_a_full_redis_evicts_pages_never_versions(
+    redis_caches, auth_client, user, superuser_client
+):
+    ItemFactory.create_batch(100, owner=user)
+    client = redis_caches.client()
+    client.config_set("maxmemory-policy", compose_redis_options()["--maxmemory-policy"])
+    # The superusers' version is then left cold: the first a policy by recency would drop.
+    assert superuser_client.get(ITEMS).status_code == 200
+    assert auth_client.get(ITEMS).status_code == 200
+    versions = {key: client.get(key) for key in client.scan_iter() if b":version:" in key}
+    assert len(versions) == 2
+    # Room for a few pages only; then 60 more pages of 41 to 100 items (5-15 kB each).
+    client.config_set("maxmemory", client.info("memory")["used_memory"] + 150_000)
+    for size in range(41, 101):
+        assert auth_client.get(ITEMS, {"page_size": size}).status_code == 200
+
+    assert client.info("stats")["evicted_keys"] > 0
+    assert {key: client.get(key) for key in versions} == versions
+    # Still exact: a write shows at once, full or not.
+    assert auth_client.post(ITEMS, {"title": "after the squeeze"}).status_code == 201
+    assert auth_client.get(ITEMS).json()["results"][0]["title"] == "after the squeeze"
