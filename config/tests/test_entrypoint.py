@@ -10,9 +10,11 @@ answers, so the test command still passes on a machine that has only Python.
 
 import http.client
 import json
+import re
 import signal
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import psycopg
@@ -252,3 +254,66 @@ def test_a_missing_secret_stops_the_container_before_it_serves(image_root, tmp_p
     assert returncode != 0
     assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is false" in output
     assert "Booting" not in output
+
+
+def admin_sign_in(port, headers):
+    """One attempt at the admin's form, with the CSRF cookie and token of a fresh GET."""
+    response, body = send(port, "GET", "/admin/login/", headers=headers)
+    assert response.status == 200, body
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": SUPERUSER_EMAIL, "password": "wrong"}
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/admin/login/",
+            body=form,
+            headers={
+                **headers,
+                "Host": HOST,
+                "Cookie": cookie,
+                "Referer": f"https://{HOST}/admin/login/",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        response = connection.getresponse()
+        return response, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_image_refuses_sign_in_floods_at_the_admin_and_the_api_alike(
+    image_root, container_env, tmp_path
+):
+    env, port = container_env, int(container_env["PORT"])
+    log_path = tmp_path / "container.log"
+    process = start(image_root, env, log_path)
+    try:
+        wait_until_healthy(process, image_root, env, log_path)
+        https = {"X-Forwarded-Proto": "https"}
+        credentials = {"email": SUPERUSER_EMAIL, "password": "wrong"}
+        # Two workers without Redis count apart, so at most 2 x 5 attempts get through (the
+        # pigeonhole bound), whichever form and worker each reaches; the rest are refused.
+        statuses = []
+        for n in range(11):
+            if n % 2:
+                response, body = admin_sign_in(port, https)
+            else:
+                response, body = send(port, "POST", "/api/v1/auth/token/", credentials, https)
+            statuses.append(response.status)
+        assert 429 in statuses and set(statuses) <= {200, 401, 429}, statuses
+        admin_statuses = []
+        while 429 not in admin_statuses:
+            response, body = admin_sign_in(port, https)
+            admin_statuses.append(response.status)
+            assert len(admin_statuses) <= 11, admin_statuses
+        # The refusal is a readable page, styled by the collected (hashed) admin CSS.
+        assert response.getheader("Content-Type").startswith("text/html")
+        assert int(response.getheader("Retry-After")) > 0
+        assert b"Too many sign-in attempts" in body
+        assert b"/static/admin/css/login." in body
+    finally:
+        stop(process)
