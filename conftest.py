@@ -149,7 +149,7 @@ def redis_url(redis_server):
 @pytest.fixture
 def redis_caches(settings, redis_server):
     """The cache aliases configured as in production, on a private redis-server."""
-    from config.settings import redis_caches
+    from config.settings import redis_caches as production_caches
 
-    settings.CACHES = {**settings.CACHES, **redis_caches(redis_server.url)}
+    settings.CACHES = {**settings.CACHES, **production_caches(redis_server.url)}
     return redis_server

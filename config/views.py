@@ -90,7 +90,8 @@ def api_not_found(request, *args, **kwargs):
 def handler400(request, exception=None):
     """
     Django's answer to a request refused before any view runs, such as a `Host` header
-    outside `DJANGO_ALLOWED_HOSTS`: JSON under `/api/` (with `DEBUG` off, like 404 and 500).
+    outside `DJANGO_ALLOWED_HOSTS`: JSON under `/api/`. Like `handler500`, Django calls it
+    with `DEBUG` off; in debug it shows its technical page instead.
     """
     if request.path.startswith("/api/"):
         detail = "Invalid Host header." if isinstance(exception, DisallowedHost) else "Bad request."
