@@ -3,13 +3,6 @@ from rest_framework.permissions import BasePermission
 from . import cookies
 
 
-class IsSuperuser(BasePermission):
-    """Superusers only; user management and the items trash depend on it."""
-
-    def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.is_superuser)
-
-
 class RefreshCookieCsrfCheck(BasePermission):
     """
     Browsers send the refresh cookie with requests that other sites start, too. A request

@@ -13,6 +13,8 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from core.services import model_update
+
 from . import links
 from .emails import send_email
 from .models import User
@@ -74,12 +76,9 @@ def user_update(*, user: User, data: dict) -> User:
     data = dict(data)
     password = data.pop("password", None)
     deactivating = user.is_active and data.get("is_active") is False
-    for field, value in data.items():
-        setattr(user, field, value)
-    user.full_clean(exclude=["password"], **CHECKS)
-    with unique_email(user.email):
-        if data:
-            user.save(update_fields=[*data.keys()])
+    with unique_email(data.get("email", user.email)):
+        # The hash only ever changes through `set_password`, never through `data`.
+        model_update(instance=user, data=data, trusted_fields=["password"], **CHECKS)
         if password is not None:
             user_set_password(user=user, new_password=password, field="password")
         if deactivating:

@@ -10,9 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
+from core.permissions import IsSuperuser
+from core.serializers import DetailSerializer
+
 from . import cookies, serializers, services
 from .models import User
-from .permissions import IsSuperuser, RefreshCookieCsrfCheck
+from .permissions import RefreshCookieCsrfCheck
 
 PASSWORD_RESET_SENT = {
     "detail": "If an account with this email exists, a password reset link has been sent."
@@ -51,7 +54,7 @@ REFRESH_COOKIE_SENT = OpenApiParameter(
     "request must then come from an allowed origin with a JSON body.",
 )
 REFRESH_COOKIE_REFUSED = OpenApiResponse(
-    serializers.DetailSerializer,
+    DetailSerializer,
     description="The refresh-token cookie came without a JSON body or from an origin that "
     "is not allowed.",
 )
@@ -95,7 +98,7 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
     parameters=[REFRESH_COOKIE_SENT, REFRESH_COOKIE_SET],
     responses={
         200: serializers.TokenSerializer,
-        401: serializers.DetailSerializer,
+        401: DetailSerializer,
         403: REFRESH_COOKIE_REFUSED,
     },
 )
@@ -144,7 +147,7 @@ class PasswordResetView(APIView):
     @extend_schema(
         tags=["auth"],
         request=serializers.PasswordResetSerializer,
-        responses={202: serializers.DetailSerializer},
+        responses={202: DetailSerializer},
     )
     def post(self, request):
         serializer = serializers.PasswordResetSerializer(data=request.data)
@@ -203,7 +206,7 @@ class VerifyEmailResendView(APIView):
         summary="Mail a new verification link",
         description="Answers the same for every address, known, verified or not.",
         request=serializers.VerificationResendSerializer,
-        responses={202: serializers.DetailSerializer},
+        responses={202: DetailSerializer},
     )
     def post(self, request):
         serializer = serializers.VerificationResendSerializer(data=request.data)
@@ -252,7 +255,7 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
     def perform_update(self, serializer):
         services.user_update(user=serializer.instance, data=serializer.validated_data)
 
-    @extend_schema(responses={204: None, 403: serializers.DetailSerializer})
+    @extend_schema(responses={204: None, 403: DetailSerializer})
     def delete(self, request, *args, **kwargs):
         return super().delete(request, *args, **kwargs)
 
@@ -289,7 +292,7 @@ class EmailChangeView(APIView):
         "until the link is followed (`auth/email/confirm/`).",
         request=serializers.EmailChangeSerializer,
         responses={
-            202: serializers.DetailSerializer,
+            202: DetailSerializer,
             400: OpenApiResponse(description="Wrong current password or invalid address."),
         },
     )
@@ -330,7 +333,7 @@ class UserViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         services.user_update(user=serializer.instance, data=serializer.validated_data)
 
-    @extend_schema(responses={204: None, 403: serializers.DetailSerializer})
+    @extend_schema(responses={204: None, 403: DetailSerializer})
     def destroy(self, request, *args, **kwargs):
         return super().destroy(request, *args, **kwargs)
 

@@ -11,9 +11,9 @@ from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import AllowAny
 
-from accounts.permissions import IsSuperuser
-from accounts.serializers import DetailSerializer
 from accounts.throttles import UserRateThrottle
+from core.permissions import IsSuperuser
+from core.serializers import DetailSerializer
 
 INVALID = OpenApiResponse(description="Invalid input; the body names the fields at fault.")
 UNAUTHENTICATED = OpenApiResponse(

@@ -6,42 +6,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from . import cache
-from .softdelete import AllObjectsManager, SoftDeleteManager, SoftDeleteModel, SoftDeleteQuerySet
+from core.cache import PageCache
+from core.models import OwnedModel
 
 
-class ItemQuerySet(SoftDeleteQuerySet):
-    """
-    Bulk writes send no `post_save`, so they bump the cached pages' versions themselves
-    (soft delete and restore are updates; hard deletes send `post_delete`).
-    """
-
-    def owned_by(self, user):
-        """The rows `user` may see: their own, or every owner's for a superuser."""
-        return self if user.is_superuser else self.filter(owner=user)
-
-    def update(self, **kwargs):
-        owner_ids = set(self.values_list("owner_id", flat=True).distinct())
-        if "owner" in kwargs or "owner_id" in kwargs:
-            new_owner = kwargs.get("owner_id", kwargs.get("owner"))
-            owner_ids.add(getattr(new_owner, "pk", new_owner))
-        count = super().update(**kwargs)
-        if count:
-            cache.bump_versions_on_commit(owner_ids)
-        return count
-
-    update.alters_data = True
-
-    def bulk_create(self, objs, *args, **kwargs):
-        created = super().bulk_create(objs, *args, **kwargs)
-        cache.bump_versions_on_commit({obj.owner_id for obj in created})
-        return created
-
-    bulk_create.alters_data = True
-
-
-class Item(SoftDeleteModel):
-    """A user's item. Deleting one only marks it deleted; see `items.softdelete`."""
+class Item(OwnedModel):
+    """A user's item. Deleting one only marks it deleted; see `core.models`."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -56,8 +26,7 @@ class Item(SoftDeleteModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = SoftDeleteManager.from_queryset(ItemQuerySet)()
-    all_objects = AllObjectsManager.from_queryset(ItemQuerySet)()
+    page_cache = PageCache("items", ttl_setting="ITEMS_CACHE_TTL")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -85,19 +54,3 @@ class Item(SoftDeleteModel):
 
     def __str__(self):
         return self.title
-
-    # The owner as last loaded or saved, so a save that moves the item to another owner
-    # refreshes the previous owner's cached pages too.
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._saved_owner_id = instance.__dict__.get("owner_id")
-        return instance
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        self._saved_owner_id = self.owner_id
-
-    def owner_ids_touched(self) -> set:
-        """The owners whose cached pages a save or delete of this item changes."""
-        return {self.owner_id, getattr(self, "_saved_owner_id", None)} - {None}

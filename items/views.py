@@ -1,21 +1,16 @@
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 
-from accounts.permissions import IsSuperuser
-from accounts.serializers import DetailSerializer
+from core.serializers import DetailSerializer
+from core.views import OwnedViewSet
 
 from . import export, services
-from .cache import cache_per_user
-from .filters import ItemFilter, StableOrderingFilter
+from .filters import ItemFilter
 from .models import Item
 from .serializers import DeletedItemSerializer, ItemSerializer
 
@@ -51,9 +46,22 @@ class CSVDownloadNegotiation(BaseContentNegotiation):
         description="Soft delete: the item leaves every list but stays in the trash.",
         responses={204: None, 404: NOT_FOUND},
     ),
+    deleted=extend_schema(
+        operation_id="items_deleted_list",
+        summary="The trash: every owner's deleted items",
+        responses={
+            200: DeletedItemSerializer(many=True),
+        },
+    ),
+    restore=extend_schema(
+        operation_id="items_restore",
+        summary="Restore a deleted item",
+        request=None,
+        responses={200: ItemSerializer, 404: NOT_FOUND},
+    ),
 )
 @extend_schema(tags=["items"])
-class ItemViewSet(viewsets.ModelViewSet):
+class ItemViewSet(OwnedViewSet):
     """
     The caller's live items; a superuser's are every owner's.
 
@@ -61,42 +69,13 @@ class ItemViewSet(viewsets.ModelViewSet):
     owner's item, a deleted one) is simply not found.
     """
 
+    queryset = Item.objects.all()
     serializer_class = ItemSerializer
+    trash_serializer_class = DeletedItemSerializer
     lookup_value_converter = "uuid"
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
     filterset_class = ItemFilter
     search_fields = ["title", "description"]
     ordering_fields = ["created_at", "updated_at", "title"]
-
-    @property
-    def ordering(self):
-        # The trash shows the latest deletions first, everything else the newest items.
-        return ["-deleted_at"] if self.action == "deleted" else ["-created_at"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            # Schema generation has no signed-in user; only the model matters there.
-            return Item.objects.none()
-        if self.action == "deleted":
-            items = Item.all_objects.dead()
-        elif self.action == "restore":
-            items = Item.all_objects.all()
-        else:
-            items = Item.objects.all()
-        return items.owned_by(self.request.user)
-
-    def get_serializer_class(self):
-        if self.action == "deleted":
-            return DeletedItemSerializer
-        return super().get_serializer_class()
-
-    @cache_per_user
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @cache_per_user
-    def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.item_create(
@@ -105,9 +84,6 @@ class ItemViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         services.item_update(item=serializer.instance, data=serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        services.item_soft_delete(item=instance, by=self.request.user)
 
     @extend_schema(
         operation_id="items_export",
@@ -140,25 +116,3 @@ class ItemViewSet(viewsets.ModelViewSet):
         filename = f"items-{timezone.now():%Y%m%d-%H%M%S}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
-
-    @extend_schema(
-        operation_id="items_deleted_list",
-        summary="The trash: every owner's deleted items",
-        responses={
-            200: DeletedItemSerializer(many=True),
-        },
-    )
-    @action(detail=False, methods=["get"], permission_classes=[IsSuperuser])
-    def deleted(self, request):
-        return self.list(request)
-
-    @extend_schema(
-        operation_id="items_restore",
-        summary="Restore a deleted item",
-        request=None,
-        responses={200: ItemSerializer, 404: NOT_FOUND},
-    )
-    @action(detail=True, methods=["post"], permission_classes=[IsSuperuser])
-    def restore(self, request, pk=None):
-        item = services.item_restore(item=self.get_object(), by=request.user)
-        return Response(self.get_serializer(item).data, status=status.HTTP_200_OK)

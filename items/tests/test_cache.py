@@ -21,7 +21,7 @@ from django.urls import reverse
 from accounts.services import user_delete
 from accounts.tests.factories import UserFactory
 from conftest import client_for
-from items import cache as item_cache
+from core.cache import ALL_OWNERS
 from items.models import Item
 
 from .factories import ItemFactory
@@ -194,11 +194,11 @@ def test_bulk_create(warm, owner_client, owner):
 
 
 def test_a_rolled_back_write_bumps_nothing_and_shows_nothing(warm, owner_client):
-    version = item_cache.current_version(warm.owner_id)
+    version = Item.page_cache.current_version(warm.owner_id)
     with pytest.raises(RuntimeError), transaction.atomic():
         Item.objects.filter(pk=warm.pk).update(title="rolled back")
         raise RuntimeError
-    assert item_cache.current_version(warm.owner_id) == version
+    assert Item.page_cache.current_version(warm.owner_id) == version
     assert titles(owner_client.get(LIST_URL)) == ["original"]
 
 
@@ -300,7 +300,7 @@ def test_vanished_versions_never_bring_an_older_page_back(warm, owner_client, su
     assert titles(owner_client.get(LIST_URL)) == ["second"]
     # Eviction, a flush or a Redis restart: the version keys disappear, old pages stay.
     caches["strict"].delete_many(
-        [item_cache.version_key(warm.owner_id), item_cache.version_key(item_cache.ALL_OWNERS)]
+        [Item.page_cache.version_key(warm.owner_id), Item.page_cache.version_key(ALL_OWNERS)]
     )
     assert titles(owner_client.get(LIST_URL)) == ["second"]
     assert titles(superuser_client.get(LIST_URL)) == ["second"]
@@ -308,7 +308,7 @@ def test_vanished_versions_never_bring_an_older_page_back(warm, owner_client, su
 
 def test_versions_never_expire(owner_client, item):
     owner_client.get(LIST_URL)
-    versions, key = caches["strict"], item_cache.version_key(item.owner_id)
+    versions, key = caches["strict"], Item.page_cache.version_key(item.owner_id)
     assert versions.get(key) is not None
     if hasattr(versions, "ttl"):  # django-redis
         assert versions.ttl(key) is None

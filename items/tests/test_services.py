@@ -51,13 +51,3 @@ def test_item_update_validates():
 
     item.refresh_from_db()
     assert item.title == "Kept"
-
-
-def test_item_soft_delete_and_restore(user, superuser):
-    item = ItemFactory(owner=user)
-
-    services.item_soft_delete(item=item, by=user)
-    assert Item.all_objects.get(pk=item.pk).deleted_by == user
-
-    services.item_restore(item=item, by=superuser)
-    assert Item.objects.filter(pk=item.pk).exists()

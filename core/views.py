@@ -1,0 +1,181 @@
+"""
+A resource's API from small mixins, DRF-style: `OwnedViewSet` is a ModelViewSet over an
+`OwnedModel` whose rows are scoped to the caller, soft-deleted, restorable from a trash and
+served from the model's page cache. A resource declares its `queryset`, serializers and
+filters; see `items.views` and the README's "Adding a resource".
+"""
+
+from django.forms import MultiWidget
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.widgets import SuffixedMultiWidget
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from . import services
+from .cache import serve_uncached
+from .filters import StableOrderingFilter
+from .permissions import IsSuperuser
+
+
+class CachedPagesMixin:
+    """
+    `list` and `retrieve` answered from the model's `page_cache` (see `core.cache`).
+
+    Only a query whose every parameter the view knows (pagination, search, ordering, the
+    filterset's filters), each given once and spelt the one way that is valid, is served from
+    or stored in the cache. Anything else (`?junk=<random>`, `page=01`, an ordering DRF would
+    silently drop) would store one more page per variant, so it is answered uncached. Filter
+    values are not checked here: an invalid one is a 400, and only 200s are stored.
+    """
+
+    def list(self, request, *args, **kwargs):
+        return self.serve_cached(super().list, request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.serve_cached(super().retrieve, request, *args, **kwargs)
+
+    def serve_cached(self, view, request, *args, **kwargs):
+        page_cache = self.queryset.model.page_cache
+        if page_cache is None or not self.query_is_cacheable(request):
+            return serve_uncached(view, request, *args, **kwargs)
+        return page_cache.serve(view, request, *args, **kwargs)
+
+    def query_is_cacheable(self, request) -> bool:
+        checks = self.query_param_checks()
+        for name, values in request.query_params.lists():
+            check = checks.get(name)
+            if check is None or len(values) != 1 or not check(values[0]):
+                return False
+        return True
+
+    def query_param_checks(self) -> dict:
+        """Each known query parameter with the test a cacheable value passes."""
+        checks = {}
+        paginator = self.paginator
+        if isinstance(paginator, PageNumberPagination):
+            checks[paginator.page_query_param] = lambda value: (
+                value in paginator.last_page_strings or canonical_int(value, minimum=1)
+            )
+            if paginator.page_size_query_param:
+                checks[paginator.page_size_query_param] = lambda value: canonical_int(
+                    value, minimum=1, maximum=paginator.max_page_size
+                )
+        for backend in self.filter_backends:
+            if issubclass(backend, SearchFilter):
+                checks[backend.search_param] = lambda value: True
+            elif issubclass(backend, OrderingFilter):
+                checks[backend.ordering_param] = lambda value, backend=backend: (
+                    self.ordering_is_valid(backend(), value)
+                )
+            elif issubclass(backend, DjangoFilterBackend):
+                filterset = backend().get_filterset_class(self, self.get_queryset())
+                for name in filter_param_names(filterset):
+                    checks[name] = lambda value: True
+        return checks
+
+    def ordering_is_valid(self, backend, value) -> bool:
+        terms = [term.strip() for term in value.split(",")]
+        valid = backend.remove_invalid_fields(self.get_queryset(), terms, self, self.request)
+        fields = [term.lstrip("-") for term in terms]
+        return valid == terms and len(set(fields)) == len(fields)
+
+
+def canonical_int(value: str, *, minimum: int, maximum: int | None = None) -> bool:
+    """A whole number written the one way `str(int)` writes it, within the bounds."""
+    if not value.isdigit() or str(int(value)) != value:
+        return False
+    return minimum <= int(value) and (maximum is None or int(value) <= maximum)
+
+
+def filter_param_names(filterset_class) -> list:
+    """The query parameters a filterset reads (a range filter reads two)."""
+    if filterset_class is None:
+        return []
+    names = []
+    for name, filter_ in filterset_class.base_filters.items():
+        widget = filter_.field.widget
+        if isinstance(widget, SuffixedMultiWidget):
+            names += [widget.suffixed(name, suffix) for suffix in widget.suffixes]
+        elif isinstance(widget, MultiWidget):
+            names += [f"{name}{suffix}" for suffix in widget.widgets_names]
+        else:
+            names.append(name)
+    return names
+
+
+class TrashMixin:
+    """
+    `GET deleted/`: every owner's soft-deleted rows, latest deletion first, paginated and
+    filtered like the list; `POST {id}/restore/`: make one live again. Superusers only.
+    """
+
+    trash_serializer_class = None
+
+    @property
+    def ordering(self):
+        # The trash shows the latest deletions first; everything else the model's own order.
+        return ["-deleted_at"] if self.action == "deleted" else None
+
+    def rows_for_action(self, model):
+        if self.action == "deleted":
+            return model.all_objects.dead()
+        if self.action == "restore":
+            return model.all_objects.all()
+        return model.objects.all()
+
+    def get_serializer_class(self):
+        if self.action == "deleted":
+            return self.trash_serializer_class
+        return super().get_serializer_class()
+
+    @action(detail=False, methods=["get"], permission_classes=[IsSuperuser])
+    def deleted(self, request):
+        return self.list(request)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], permission_classes=[IsSuperuser])
+    def restore(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self.perform_restore(instance)
+        return Response(self.get_serializer(instance).data, status=status.HTTP_200_OK)
+
+    def perform_restore(self, instance):
+        services.restore(instance=instance, by=self.request.user)
+
+
+class OwnedViewSet(CachedPagesMixin, TrashMixin, viewsets.ModelViewSet):
+    """
+    The caller's live rows; a superuser's are every owner's.
+
+    Who sees what is decided in `get_queryset` alone (by the model's `owned_by`): anything
+    outside it (another owner's row, a deleted one) is simply not found, a 404. Writes go
+    through `core.services`, which validate the model's constraints (a 400, never a 500).
+    """
+
+    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+
+    def get_queryset(self):
+        model = self.queryset.model
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation has no signed-in user; only the model matters there.
+            return model.objects.none()
+        return self.rows_for_action(model).owned_by(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.owned_create(
+            model=self.queryset.model, owner=self.request.user, data=serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        services.model_update(
+            instance=serializer.instance,
+            data=serializer.validated_data,
+            trusted_fields=[self.queryset.model.owner_field],
+        )
+
+    def perform_destroy(self, instance):
+        services.soft_delete(instance=instance, by=self.request.user)
