@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -81,6 +83,14 @@ def test_me_patch_strips_control_characters_from_the_name(auth_client, user, sen
     assert response.data["full_name"] == stored
     user.refresh_from_db()
     assert user.full_name == stored
+
+
+def test_me_patch_that_changes_nothing_writes_nothing(auth_client, user):
+    with CaptureQueriesContext(connection) as queries:
+        response = auth_client.patch(ME, {"full_name": user.full_name, "email": user.email})
+
+    assert response.status_code == 200
+    assert not [query for query in queries if query["sql"].startswith("UPDATE")]
 
 
 def test_me_put_is_not_allowed(auth_client):
