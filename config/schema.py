@@ -8,22 +8,11 @@ that produce them, so the schema names every status code a client can receive.
 """
 
 from drf_spectacular import openapi
-from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import AllowAny
 
 from accounts.throttles import UserRateThrottle
 from core.permissions import IsSuperuser
-from core.serializers import DetailSerializer
-
-INVALID = OpenApiResponse(description="Invalid input; the body names the fields at fault.")
-UNAUTHENTICATED = OpenApiResponse(
-    DetailSerializer, description="Missing, invalid or expired access token."
-)
-FORBIDDEN = OpenApiResponse(DetailSerializer, description="The caller is not a superuser.")
-NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such object or page.")
-THROTTLED = OpenApiResponse(
-    DetailSerializer, description="Too many requests; `Retry-After` says when to try again."
-)
+from core.schema import FORBIDDEN, INVALID, NOT_FOUND, THROTTLED, UNAUTHENTICATED
 
 
 class AutoSchema(openapi.AutoSchema):

@@ -45,6 +45,8 @@ class CachedPagesMixin:
         return page_cache.serve(view, request, *args, **kwargs)
 
     def query_is_cacheable(self, request) -> bool:
+        if not request.query_params:
+            return True
         checks = self.query_param_checks()
         for name, values in request.query_params.lists():
             check = checks.get(name)
@@ -78,7 +80,7 @@ class CachedPagesMixin:
         return checks
 
     def ordering_is_valid(self, backend, value) -> bool:
-        terms = [term.strip() for term in value.split(",")]
+        terms = value.split(",")  # DRF strips spaces; a cacheable value has none to strip
         valid = backend.remove_invalid_fields(self.get_queryset(), terms, self, self.request)
         fields = [term.lstrip("-") for term in terms]
         return valid == terms and len(set(fields)) == len(fields)

@@ -6,6 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
+from core.schema import INVALID
 from core.serializers import DetailSerializer
 from core.views import OwnedViewSet
 
@@ -14,7 +15,6 @@ from .filters import ItemFilter
 from .models import Item
 from .serializers import DeletedItemSerializer, ItemSerializer
 
-INVALID = OpenApiResponse(description="Invalid input; the body names the fields at fault.")
 NOT_FOUND = OpenApiResponse(
     DetailSerializer, description="No such live item among those the caller may see."
 )

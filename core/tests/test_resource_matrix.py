@@ -467,6 +467,7 @@ UNCACHEABLE_QUERIES = [
     "?ordering=nonsense",
     "?ordering=title,title",
     "?ordering=-title,title",
+    "?ordering=%20title",
     "?search=original&Search=x",
 ]
 
