@@ -26,10 +26,11 @@ class CachedPagesMixin:
     `list` and `retrieve` answered from the model's `page_cache` (see `core.cache`).
 
     Only a query whose every parameter the view knows (pagination, search, ordering, the
-    filterset's filters), each given once and spelt the one way that is valid, is served from
-    or stored in the cache. Anything else (`?junk=<random>`, `page=01`, an ordering DRF would
-    silently drop) would store one more page per variant, so it is answered uncached. Filter
-    values are not checked here: an invalid one is a 400, and only 200s are stored.
+    filterset's filters), each given once and spelt the one way that is valid (or empty, which
+    DRF reads as not given), is served from or stored in the cache. Anything else
+    (`?junk=<random>`, `page=01`, an ordering DRF would silently drop) would store one more
+    page per variant, so it is answered uncached. Filter values are not checked here: an
+    invalid one is a 400, and only 200s are stored.
     """
 
     def list(self, request, *args, **kwargs):
@@ -60,18 +61,19 @@ class CachedPagesMixin:
         paginator = self.paginator
         if isinstance(paginator, PageNumberPagination):
             checks[paginator.page_query_param] = lambda value: (
-                value in paginator.last_page_strings or canonical_int(value, minimum=1)
+                value in ("", *paginator.last_page_strings) or canonical_int(value, minimum=1)
             )
             if paginator.page_size_query_param:
-                checks[paginator.page_size_query_param] = lambda value: canonical_int(
-                    value, minimum=1, maximum=paginator.max_page_size
+                checks[paginator.page_size_query_param] = lambda value: (
+                    value == ""
+                    or (canonical_int(value, minimum=1, maximum=paginator.max_page_size))
                 )
         for backend in self.filter_backends:
             if issubclass(backend, SearchFilter):
                 checks[backend.search_param] = lambda value: True
             elif issubclass(backend, OrderingFilter):
                 checks[backend.ordering_param] = lambda value, backend=backend: (
-                    self.ordering_is_valid(backend(), value)
+                    value == "" or self.ordering_is_valid(backend(), value)
                 )
             elif issubclass(backend, DjangoFilterBackend):
                 filterset = backend().get_filterset_class(self, self.get_queryset())

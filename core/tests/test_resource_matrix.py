@@ -456,6 +456,7 @@ CACHEABLE_QUERIES = [
     "?search=original",
     "?ordering=-title",
     "?ordering=title,-created_at&page_size=100",
+    "?page=&page_size=&search=&ordering=",
 ]
 UNCACHEABLE_QUERIES = [
     "?junk=1f3870be274f6c49b3e31a0c6728957f",
