@@ -72,7 +72,9 @@ def model_update(*, instance, data: dict, trusted_fields=(), validate_constraint
 def owned_create(*, model, owner, data: dict):
     """A new row of `model` owned by `owner`, validated (constraints on the owner included)."""
     instance = model(**{model.owner_field: owner}, **data)
-    full_clean(instance, trusted_fields=[model._meta.pk.name, model.owner_field])
+    # The owner is the caller; the key, unless the data sets it, is the model's fresh default.
+    trusted = [model.owner_field] + ([] if model._meta.pk.name in data else [model._meta.pk.name])
+    full_clean(instance, trusted_fields=trusted)
     instance.save()
     return instance
 
