@@ -76,14 +76,15 @@ class CachedPagesMixin:
                     value == "" or self.ordering_is_valid(backend(), value)
                 )
             elif issubclass(backend, DjangoFilterBackend):
-                filterset = backend().get_filterset_class(self, self.get_queryset())
+                # The declared queryset: only its model matters, and scoping one costs time.
+                filterset = backend().get_filterset_class(self, self.queryset)
                 for name in filter_param_names(filterset):
                     checks[name] = lambda value: True
         return checks
 
     def ordering_is_valid(self, backend, value) -> bool:
         terms = value.split(",")  # DRF strips spaces; a cacheable value has none to strip
-        valid = backend.remove_invalid_fields(self.get_queryset(), terms, self, self.request)
+        valid = backend.remove_invalid_fields(self.queryset, terms, self, self.request)
         fields = [term.lstrip("-") for term in terms]
         return valid == terms and len(set(fields)) == len(fields)
 
