@@ -19,6 +19,7 @@ class Resource:
     create_body: dict
     # A filter of the resource's filterset, with a valid value.
     filter_query: dict
+    purge_command: str
     urlconf: str | None = None
     # A field unique among one owner's live rows, if the model has such a constraint.
     unique_live_field: str | None = None
@@ -57,6 +58,7 @@ ITEMS = Resource(
     text_field="title",
     create_body={"title": "new", "description": ""},
     filter_query={"created_after": "2000-01-01T00:00:00Z"},
+    purge_command="purge_deleted_items",
 )
 
 NOTES = Resource(
@@ -67,6 +69,7 @@ NOTES = Resource(
     text_field="title",
     create_body={"title": "new", "slug": "new"},
     filter_query={"slug": "original"},
+    purge_command="purge_deleted_notes",
     urlconf="core.tests.notes.urls",
     unique_live_field="slug",
 )

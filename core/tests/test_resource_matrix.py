@@ -4,12 +4,17 @@ What every resource built from `core` guarantees, written once and run for each 
 trash, restore, the admin, and the page cache's read-your-writes and version bumps.
 """
 
+from datetime import timedelta
+from io import StringIO
+
 import pytest
 from django.contrib.admin.models import CHANGE, DELETION, LogEntry
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.services import user_delete
 from accounts.tests.factories import UserFactory
@@ -191,6 +196,25 @@ def test_related_manager_hides_deleted_rows_and_deleting_the_owner_deletes_them(
     assert list(related.all()) == [live]
     user.delete()
     assert list(resource.model._base_manager.all()) == [other]
+
+
+@pytest.mark.django_db
+def test_purge_command_deletes_what_was_deleted_long_enough_ago(resource):
+    now = timezone.now()
+    old = resource.factory(deleted=True, deleted_at=now - timedelta(days=31))
+    recent = resource.factory(deleted=True, deleted_at=now - timedelta(days=29))
+    live = resource.factory(created_at=now - timedelta(days=400))
+    name = resource.model._meta.verbose_name
+
+    dry_run = StringIO()
+    call_command(resource.purge_command, "--older-than", "30", "--dry-run", stdout=dry_run)
+    assert f"Would purge 1 {name}(s)" in dry_run.getvalue()
+    assert resource.model._base_manager.filter(pk=old.pk).exists()
+
+    out = StringIO()
+    call_command(resource.purge_command, "--older-than", "30", "--batch-size", "1", stdout=out)
+    assert f"Purged 1 {name}(s)" in out.getvalue()
+    assert set(resource.model._base_manager.all()) == {recent, live}
 
 
 # --- Admin ----------------------------------------------------------------------------------

@@ -1,0 +1,6 @@
+from core.commands import PurgeDeletedCommand
+from core.tests.notes.models import Note
+
+
+class Command(PurgeDeletedCommand):
+    model = Note
