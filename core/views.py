@@ -8,7 +8,7 @@ filters; see `items.views` and the README's "Adding a resource".
 from django.forms import MultiWidget
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.widgets import SuffixedMultiWidget
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter, SearchFilter
@@ -19,6 +19,7 @@ from . import services
 from .cache import serve_uncached
 from .filters import StableOrderingFilter
 from .permissions import IsSuperuser
+from .schema import INVALID
 
 
 class CachedPagesMixin:
@@ -120,6 +121,25 @@ class TrashMixin:
 
     trash_serializer_class = None
 
+    def __init_subclass__(cls, **kwargs):
+        # Document what the schema generator cannot derive from a mixin's action: the trash
+        # is a paginated list of `trash_serializer_class`, and a restore into a place a live
+        # row has taken is a 400. A resource's own `extend_schema_view` still has the last word.
+        super().__init_subclass__(**kwargs)
+        if cls.trash_serializer_class is None or getattr(cls, "queryset", None) is None:
+            return
+        opts = cls.queryset.model._meta
+        restored = {200: cls.serializer_class, **({400: INVALID} if opts.constraints else {})}
+        extend_schema_view(
+            deleted=extend_schema(
+                summary=f"The trash: every owner's deleted {opts.verbose_name_plural}",
+                responses={200: cls.trash_serializer_class(many=True)},
+            ),
+            restore=extend_schema(
+                summary=f"Restore a deleted {opts.verbose_name}", responses=restored
+            ),
+        )(cls)
+
     @property
     def ordering(self):
         # The trash shows the latest deletions first; everything else the model's own order.
@@ -154,12 +174,13 @@ class TrashMixin:
 
 class OwnedViewSet(CachedPagesMixin, TrashMixin, viewsets.ModelViewSet):
     """
-    The caller's live rows; a superuser's are every owner's.
-
-    Who sees what is decided in `get_queryset` alone (by the model's `owned_by`): anything
-    outside it (another owner's row, a deleted one) is simply not found, a 404. Writes go
-    through `core.services`, which validate the model's constraints (a 400, never a 500).
+    The caller's live rows; a superuser's are every owner's. Another owner's row, or a
+    deleted one, is not found (404).
     """
+
+    # Who sees what is decided in `get_queryset` alone, by the model's `owned_by`. Writes go
+    # through `core.services`, which validate the model's constraints (a 400, never a 500).
+    # The docstring above is what API clients read in the schema, unless a resource has its own.
 
     filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
 
