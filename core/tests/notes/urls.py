@@ -3,7 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from config.urls import handler404, handler500
+from config.urls import handler400, handler404, handler500
 from config.urls import urlpatterns as project_urlpatterns
 
 from .views import NoteViewSet
@@ -13,4 +13,4 @@ router.register("notes", NoteViewSet, basename="note")
 
 urlpatterns = [path("api/v1/", include(router.urls)), *project_urlpatterns]
 
-__all__ = ["handler404", "handler500", "urlpatterns"]
+__all__ = ["handler400", "handler404", "handler500", "urlpatterns"]
