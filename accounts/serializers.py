@@ -5,8 +5,6 @@ from rest_framework_simplejwt import exceptions as jwt_exceptions
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from core.serializers import DetailSerializer
-
 from .models import User
 from .tokens import RefreshToken, fingerprint_matches
 from .validators import PASSWORD_MAX_LENGTH, validate_email_characters
@@ -132,12 +130,6 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
     uid = serializers.CharField()
     token = serializers.CharField()
     new_password = PasswordField()
-
-
-class CodedDetailSerializer(DetailSerializer):
-    code = serializers.CharField(
-        required=False, help_text="Machine-readable reason, e.g. `email_not_verified`."
-    )
 
 
 class _VerifiedEmailRequired(jwt_serializers.TokenObtainSerializer):

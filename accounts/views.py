@@ -11,11 +11,13 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from core.permissions import IsSuperuser
-from core.serializers import DetailSerializer
+from core.serializers import DetailSerializer, UnauthorizedSerializer
 
 from . import cookies, serializers, services
 from .models import User
 from .permissions import RefreshCookieCsrfCheck
+
+UNAUTHORIZED = OpenApiResponse(UnauthorizedSerializer, description="Bad credentials or token.")
 
 PASSWORD_RESET_SENT = {
     "detail": "If an account with this email exists, a password reset link has been sent."
@@ -60,7 +62,16 @@ REFRESH_COOKIE_REFUSED = OpenApiResponse(
 )
 
 
-@extend_schema(tags=["auth"], responses={201: serializers.UserSerializer})
+@extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_register",
+        summary="Create an account",
+        description="Django's password validators check the password; an email already taken, "
+        "in any case, is a 400.",
+        responses={201: serializers.UserSerializer},
+    )
+)
 class RegisterView(generics.CreateAPIView):
     serializer_class = serializers.RegisterSerializer
     authentication_classes = []
@@ -71,17 +82,21 @@ class RegisterView(generics.CreateAPIView):
         serializer.instance = services.user_register(**serializer.validated_data)
 
 
-@extend_schema(
-    tags=["auth"],
-    parameters=[REFRESH_COOKIE_SET],
-    responses={
-        200: serializers.TokenSerializer,
-        401: OpenApiResponse(
-            serializers.CodedDetailSerializer,
-            description="Unknown email, wrong password or inactive account (one answer for "
-            "all three); `code` is `email_not_verified` when verification is mandatory.",
-        ),
-    },
+@extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_login",
+        summary="Sign in",
+        parameters=[REFRESH_COOKIE_SET],
+        responses={
+            200: serializers.TokenSerializer,
+            401: OpenApiResponse(
+                UnauthorizedSerializer,
+                description="Unknown email, wrong password or inactive account (one answer for "
+                "all three); `code` is `email_not_verified` when verification is mandatory.",
+            ),
+        },
+    )
 )
 class TokenObtainPairView(jwt_views.TokenObtainPairView):
     """Sign in with email and password; answers the same for an unknown email or a bad password."""
@@ -92,15 +107,20 @@ class TokenObtainPairView(jwt_views.TokenObtainPairView):
         return cookies.move_refresh_to_cookie(super().post(request, *args, **kwargs))
 
 
-@extend_schema(
-    tags=["auth"],
-    request=serializers.RefreshTokenSerializer,
-    parameters=[REFRESH_COOKIE_SENT, REFRESH_COOKIE_SET],
-    responses={
-        200: serializers.TokenSerializer,
-        401: DetailSerializer,
-        403: REFRESH_COOKIE_REFUSED,
-    },
+@extend_schema_view(
+    post=extend_schema(
+        tags=["auth"],
+        operation_id="auth_refresh",
+        summary="Trade a refresh token for a new pair",
+        description="Refresh tokens rotate: the one sent is blacklisted; sent again, a 401.",
+        request=serializers.RefreshTokenSerializer,
+        parameters=[REFRESH_COOKIE_SENT, REFRESH_COOKIE_SET],
+        responses={
+            200: serializers.TokenSerializer,
+            401: UNAUTHORIZED,
+            403: REFRESH_COOKIE_REFUSED,
+        },
+    )
 )
 class TokenRefreshView(jwt_views.TokenRefreshView):
     """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
@@ -122,6 +142,9 @@ class LogoutView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_logout",
+        summary="Sign out",
+        description="Blacklists the refresh token; an invalid or used one is a 400.",
         request=serializers.RefreshTokenSerializer,
         parameters=[REFRESH_COOKIE_SENT, REFRESH_COOKIE_CLEARED],
         responses={
@@ -146,6 +169,9 @@ class PasswordResetView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_password_reset",
+        summary="Email a password-reset link",
+        description="The same answer whether or not an account has this email.",
         request=serializers.PasswordResetSerializer,
         responses={202: DetailSerializer},
     )
@@ -163,8 +189,11 @@ class PasswordResetConfirmView(APIView):
 
     @extend_schema(
         tags=["auth"],
+        operation_id="auth_password_reset_confirm",
+        summary="Set a new password with a reset link",
+        description="A bad, expired or used link is a 400; every token of the account ends.",
         request=serializers.PasswordResetConfirmSerializer,
-        responses={204: None, 400: OpenApiResponse(description="Invalid or used token.")},
+        responses={204: None},
     )
     def post(self, request):
         serializer = serializers.PasswordResetConfirmSerializer(data=request.data)
@@ -242,6 +271,15 @@ class EmailChangeConfirmView(APIView):
         return Response(serializers.UserSerializer(user).data)
 
 
+@extend_schema_view(
+    get=extend_schema(operation_id="me_get", summary="Your account"),
+    patch=extend_schema(
+        operation_id="me_update",
+        summary="Edit your account",
+        description="The name; the email changes through `users/me/email/`, every other "
+        "field is read-only here.",
+    ),
+)
 @extend_schema(tags=["users"])
 class MeView(generics.RetrieveUpdateDestroyAPIView):
     """The signed-in user's own account."""
@@ -255,7 +293,17 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
     def perform_update(self, serializer):
         services.user_update(user=serializer.instance, data=serializer.validated_data)
 
-    @extend_schema(responses={204: None, 403: DetailSerializer})
+    @extend_schema(
+        operation_id="me_delete",
+        summary="Delete your account",
+        description="The account and its items are removed; a superuser may not (403).",
+        responses={
+            204: None,
+            403: OpenApiResponse(
+                DetailSerializer, description="A superuser may not delete itself."
+            ),
+        },
+    )
     def delete(self, request, *args, **kwargs):
         return super().delete(request, *args, **kwargs)
 
@@ -270,8 +318,12 @@ class PasswordChangeView(APIView):
 
     @extend_schema(
         tags=["users"],
+        operation_id="me_password_change",
+        summary="Change your password",
+        description="A wrong current password or a weak new one is a 400; every token of the "
+        "account ends, so sign in again.",
         request=serializers.PasswordChangeSerializer,
-        responses={204: None, 400: OpenApiResponse(description="Wrong or weak password.")},
+        responses={204: None},
     )
     def post(self, request):
         serializer = serializers.PasswordChangeSerializer(data=request.data)
@@ -285,7 +337,7 @@ class EmailChangeView(APIView):
 
     @extend_schema(
         tags=["users"],
-        operation_id="users_me_email_change",
+        operation_id="me_email_change",
         summary="Ask to change the account's email address",
         description="Mails a confirmation link to the new address (unless another account "
         "has it; the answer is the same) and a notice to the current one. Nothing changes "
@@ -304,10 +356,17 @@ class EmailChangeView(APIView):
 
 
 @extend_schema_view(
+    list=extend_schema(summary="List users"),
     create=extend_schema(
+        summary="Create a user",
         request=serializers.AdminUserCreateSerializer,
         responses={201: serializers.AdminUserSerializer},
-    )
+    ),
+    retrieve=extend_schema(summary="Get a user"),
+    partial_update=extend_schema(
+        summary="Edit a user",
+        description="Deactivating an account ends its tokens.",
+    ),
 )
 @extend_schema(tags=["users"])
 class UserViewSet(viewsets.ModelViewSet):
@@ -333,7 +392,17 @@ class UserViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         services.user_update(user=serializer.instance, data=serializer.validated_data)
 
-    @extend_schema(responses={204: None, 403: DetailSerializer})
+    @extend_schema(
+        summary="Delete a user",
+        description="The account and its items are removed; a superuser may not delete "
+        "itself (403).",
+        responses={
+            204: None,
+            403: OpenApiResponse(
+                DetailSerializer, description="A superuser may not delete itself."
+            ),
+        },
+    )
     def destroy(self, request, *args, **kwargs):
         return super().destroy(request, *args, **kwargs)
 

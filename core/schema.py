@@ -2,11 +2,11 @@
 
 from drf_spectacular.utils import OpenApiResponse
 
-from .serializers import DetailSerializer
+from .serializers import DetailSerializer, UnauthorizedSerializer
 
 INVALID = OpenApiResponse(description="Invalid input; the body names the fields at fault.")
 UNAUTHENTICATED = OpenApiResponse(
-    DetailSerializer, description="Missing, invalid or expired access token."
+    UnauthorizedSerializer, description="Missing, invalid or expired access token."
 )
 FORBIDDEN = OpenApiResponse(DetailSerializer, description="The caller is not a superuser.")
 NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such object or page.")

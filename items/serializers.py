@@ -15,6 +15,9 @@ class ItemSerializer(serializers.ModelSerializer):
 class DeletedItemSerializer(ItemSerializer):
     """An item in the trash, with when and by whom it was deleted."""
 
+    # Never null in the trash; `deleted_by` is, once the deleting user is removed.
+    deleted_at = serializers.DateTimeField(read_only=True)
+
     class Meta(ItemSerializer.Meta):
         fields = [*ItemSerializer.Meta.fields, "deleted_at", "deleted_by"]
         read_only_fields = fields

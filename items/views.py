@@ -6,7 +6,6 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
-from core.schema import INVALID
 from core.serializers import DetailSerializer
 from core.views import OwnedViewSet
 
@@ -16,7 +15,8 @@ from .models import Item
 from .serializers import DeletedItemSerializer, ItemSerializer
 
 NOT_FOUND = OpenApiResponse(
-    DetailSerializer, description="No such live item among those the caller may see."
+    DetailSerializer,
+    description="No such live item among those the caller may see, or a malformed id.",
 )
 
 
@@ -36,28 +36,37 @@ class CSVDownloadNegotiation(BaseContentNegotiation):
 
 @extend_schema_view(
     list=extend_schema(
-        responses={200: ItemSerializer(many=True)},
+        summary="List items",
+        description="The caller's live items (every owner's for a superuser), newest first.",
     ),
-    create=extend_schema(responses={201: ItemSerializer}),
-    retrieve=extend_schema(responses={200: ItemSerializer, 404: NOT_FOUND}),
-    update=extend_schema(responses={200: ItemSerializer, 404: NOT_FOUND}),
-    partial_update=extend_schema(responses={200: ItemSerializer, 404: NOT_FOUND}),
+    create=extend_schema(
+        summary="Create an item", description="The caller owns it, whatever the body says."
+    ),
+    retrieve=extend_schema(summary="Get an item", responses={200: ItemSerializer, 404: NOT_FOUND}),
+    update=extend_schema(
+        summary="Replace an item", responses={200: ItemSerializer, 404: NOT_FOUND}
+    ),
+    partial_update=extend_schema(
+        summary="Edit an item", responses={200: ItemSerializer, 404: NOT_FOUND}
+    ),
     destroy=extend_schema(
+        summary="Delete an item",
         description="Soft delete: the item leaves every list but stays in the trash.",
         responses={204: None, 404: NOT_FOUND},
     ),
     deleted=extend_schema(
-        operation_id="items_deleted_list",
-        summary="The trash: every owner's deleted items",
-        responses={
-            200: DeletedItemSerializer(many=True),
-        },
+        summary="List deleted items",
+        description="The trash: every owner's deleted items, latest deletion first.",
+        responses={200: DeletedItemSerializer(many=True)},
     ),
     restore=extend_schema(
-        operation_id="items_restore",
         summary="Restore a deleted item",
+        description="The item is live again; restoring a live item changes nothing.",
         request=None,
-        responses={200: ItemSerializer, 404: NOT_FOUND},
+        responses={
+            200: ItemSerializer,
+            404: OpenApiResponse(DetailSerializer, description="No such item, or a malformed id."),
+        },
     ),
 )
 @extend_schema(tags=["items"])
@@ -99,7 +108,6 @@ class ItemViewSet(OwnedViewSet):
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR, description="columns: " + ", ".join(export.COLUMNS)
             ),
-            400: INVALID,
         },
     )
     @action(
