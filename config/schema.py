@@ -165,7 +165,7 @@ class AutoSchema(openapi.AutoSchema):
             serializer = force_instance(serializer)
             name = self._get_serializer_name(serializer, "request")
             fields = [name for name, field in serializer.fields.items() if not field.read_only]
-        elif self.method == "GET" and self._is_list_view():
+        elif self.method == "GET":
             filterset = self._filterset_class()
             if filterset is None:
                 return None
@@ -186,7 +186,9 @@ class AutoSchema(openapi.AutoSchema):
         return component.ref
 
     def _filterset_class(self):
-        for backend in self.view.filter_backends:
+        # The backends whose parameters the operation lists: a list's, or an action's that
+        # declares `filters=True`.
+        for backend in self.get_filter_backends():
             if issubclass(backend, DjangoFilterBackend):
                 return backend().get_filterset_class(self.view, self.view.get_queryset())
         return None
