@@ -28,7 +28,12 @@ function lint(path) {
     ts.forEachChild(node, visit);
   };
   visit(source);
-  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+  const scanner = ts.createScanner(
+    ts.ScriptTarget.Latest,
+    false,
+    ts.LanguageVariant.Standard,
+    text,
+  );
   for (let token = scanner.scan(); token !== ts.SyntaxKind.EndOfFileToken; token = scanner.scan()) {
     const isComment =
       token === ts.SyntaxKind.SingleLineCommentTrivia ||

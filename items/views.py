@@ -1,7 +1,12 @@
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework.decorators import action
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -18,6 +23,28 @@ NOT_FOUND = OpenApiResponse(
     DetailSerializer,
     description="No such live item among those the caller may see, or a malformed id.",
 )
+
+# Pages are served with `Cache-Control: private, no-cache` and an ETag (ConditionalGetMiddleware):
+# a client revalidates with If-None-Match and gets a 304 while its copy is current.
+CONDITIONAL_GET = {
+    "parameters": [
+        OpenApiParameter(
+            "If-None-Match",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            description="The ETag of the copy the client holds.",
+        ),
+        OpenApiParameter(
+            "ETag",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[200],
+            required=True,
+            description="Identifies this version of the response, for If-None-Match.",
+        ),
+    ],
+}
+NOT_MODIFIED = OpenApiResponse(description="The copy named by If-None-Match is current.")
 
 
 class CSVDownloadNegotiation(BaseContentNegotiation):
@@ -38,11 +65,17 @@ class CSVDownloadNegotiation(BaseContentNegotiation):
     list=extend_schema(
         summary="List items",
         description="The caller's live items (every owner's for a superuser), newest first.",
+        responses={200: ItemSerializer, 304: NOT_MODIFIED},
+        **CONDITIONAL_GET,
     ),
     create=extend_schema(
         summary="Create an item", description="The caller owns it, whatever the body says."
     ),
-    retrieve=extend_schema(summary="Get an item", responses={200: ItemSerializer, 404: NOT_FOUND}),
+    retrieve=extend_schema(
+        summary="Get an item",
+        responses={200: ItemSerializer, 304: NOT_MODIFIED, 404: NOT_FOUND},
+        **CONDITIONAL_GET,
+    ),
     update=extend_schema(
         summary="Replace an item", responses={200: ItemSerializer, 404: NOT_FOUND}
     ),

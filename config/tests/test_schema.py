@@ -134,6 +134,15 @@ def test_a_429_declares_retry_after(schema):
     assert response["headers"]["Retry-After"]["schema"]["type"] == "integer"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/items/", "/api/v1/items/{id}/"])
+def test_item_pages_declare_their_etag_and_the_304(schema, path):
+    operation = schema["paths"][path]["get"]
+
+    assert "If-None-Match" in {p["name"] for p in operation["parameters"]}
+    assert "ETag" in operation["responses"]["200"]["headers"]
+    assert "content" not in operation["responses"]["304"]
+
+
 def test_the_schema_names_a_relative_server_and_no_example_host(schema):
     assert schema["servers"] == [{"url": "/", "description": "The host serving this schema"}]
     assert "example.org" not in yaml.safe_dump(schema)

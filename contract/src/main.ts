@@ -168,6 +168,14 @@ async function items(): Promise<Item> {
   const after = await api.GET("/api/v1/items/");
   check(after.data?.count === 2, "the list no longer shows the deleted item");
 
+  // Revalidation: the page's ETag sent back as If-None-Match is a 304 until the list changes.
+  const etag = after.response.headers.get("ETag");
+  check(etag !== null, "the list has an ETag");
+  const unchanged = await api.GET("/api/v1/items/", {
+    params: { header: { "If-None-Match": etag } },
+  });
+  expectStatus(unchanged.response, 304, "revalidating an unchanged list");
+
   const csv = await api.GET("/api/v1/items/export/", {
     params: { query: { ordering: "title" } },
     parseAs: "text",
