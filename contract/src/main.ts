@@ -44,6 +44,7 @@ const adminEmail = setting("ADMIN_EMAIL");
 const adminPassword = setting("ADMIN_PASSWORD");
 const email = `contract-${Date.now()}@example.com`;
 const password = "Contract-passw0rd!";
+const newPassword = "Contract-passw0rd-2!";
 
 const anonymous = createClient<paths>({ baseUrl });
 const session: Session = { tokens: null };
@@ -157,6 +158,13 @@ async function items(): Promise<Item> {
   check(patched.data?.title === "charlie, renamed", "patch renames");
   check(patched.data.description === "The charlie item", "patch keeps the description");
 
+  const replaced = await api.PUT("/api/v1/items/{id}/", {
+    params: { path: { id: first.id } },
+    body: { title: "charlie", description: "Replaced" },
+  });
+  check(replaced.data?.title === "charlie", "put replaces the title");
+  check(replaced.data.description === "Replaced", "put replaces the description");
+
   const removed = await api.DELETE("/api/v1/items/{id}/", {
     params: { path: { id: second.id } },
   });
@@ -189,6 +197,34 @@ async function items(): Promise<Item> {
     "the export is an attachment",
   );
   return second;
+}
+
+async function passwords(): Promise<void> {
+  const wrong = await api.POST("/api/v1/users/me/password/", {
+    body: { current_password: "not-it", new_password: newPassword },
+  });
+  expectStatus(wrong.response, 400, "a wrong current password");
+  check(
+    wrong.error !== undefined && "current_password" in wrong.error,
+    "the wrong current password is named",
+  );
+  const changed = await api.POST("/api/v1/users/me/password/", {
+    body: { current_password: password, new_password: newPassword },
+  });
+  expectStatus(changed.response, 204, "change the password");
+
+  // Every token of the account ended: the middleware's refresh is refused too, so sign in.
+  const ended = await api.GET("/api/v1/users/me/");
+  expectStatus(ended.response, 401, "a token from before the password change");
+  await signIn(session, email, newPassword);
+
+  const reset = await anonymous.POST("/api/v1/auth/password-reset/", { body: { email } });
+  expectStatus(reset.response, 202, "ask for a reset link");
+  check(typeof reset.data?.detail === "string", "the same answer for every address");
+  const badLink = await anonymous.POST("/api/v1/auth/password-reset/confirm/", {
+    body: { uid: "nobody", token: "nothing", new_password: newPassword },
+  });
+  expectStatus(badLink.response, 400, "a reset with a bad link");
 }
 
 async function tokens(): Promise<void> {
@@ -231,6 +267,15 @@ async function tokens(): Promise<void> {
     body: { refresh: current.refresh },
   });
   expectStatus(afterLogout.response, 401, "refresh after logout");
+
+  // The access token lives on until it expires; the account's own deletion ends it.
+  const deleted = await api.DELETE("/api/v1/users/me/");
+  expectStatus(deleted.response, 204, "delete one's own account");
+  session.tokens = null;
+  const gone = await anonymous.GET("/api/v1/users/me/", {
+    headers: { Authorization: `Bearer ${current.access}` },
+  });
+  expectStatus(gone.response, 401, "a deleted account's token");
 }
 
 async function asSuperuser(deleted: Item): Promise<void> {
@@ -303,6 +348,7 @@ async function main(): Promise<void> {
   await registerAndSignIn();
   const deleted = await items();
   await asSuperuser(deleted);
+  await passwords();
   await tokens();
   await throttled();
   console.log("contract: every step passed");
