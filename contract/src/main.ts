@@ -199,6 +199,29 @@ async function items(): Promise<Item> {
   return second;
 }
 
+async function emailLinks(): Promise<void> {
+  // The links themselves arrive by mail; a bad one is a 400 that names the token.
+  const verify = await anonymous.POST("/api/v1/auth/verify-email/", {
+    body: { token: "not-a-link" },
+  });
+  expectStatus(verify.response, 400, "verify with a bad link");
+  check(verify.error !== undefined && "token" in verify.error, "the bad link is named");
+  const resend = await anonymous.POST("/api/v1/auth/verify-email/resend/", { body: { email } });
+  expectStatus(resend.response, 202, "ask for a new verification link");
+
+  const change = await api.POST("/api/v1/users/me/email/", {
+    body: { new_email: `new-${email}`, current_password: password },
+  });
+  expectStatus(change.response, 202, "ask to change the email");
+  check(typeof change.data?.detail === "string", "the same answer whether or not it is taken");
+  const confirm = await anonymous.POST("/api/v1/auth/email/confirm/", {
+    body: { token: "not-a-link" },
+  });
+  expectStatus(confirm.response, 400, "confirm with a bad link");
+  const me = await api.GET("/api/v1/users/me/");
+  check(me.data?.email === email, "nothing changes until the link is followed");
+}
+
 async function passwords(): Promise<void> {
   const wrong = await api.POST("/api/v1/users/me/password/", {
     body: { current_password: "not-it", new_password: newPassword },
@@ -348,6 +371,7 @@ async function main(): Promise<void> {
   await registerAndSignIn();
   const deleted = await items();
   await asSuperuser(deleted);
+  await emailLinks();
   await passwords();
   await tokens();
   await throttled();
