@@ -37,7 +37,7 @@ def test_a_resources_trash_and_restore_are_documented_without_annotations():
     trash = schema["paths"]["/api/v1/notes/deleted/"]["get"]
     restore = schema["paths"]["/api/v1/notes/{id}/restore/"]["post"]
 
-    assert trash["operationId"] == "notes_deleted_list"
+    assert trash["operationId"] == "notes_trash"
     assert {"page", "page_size", "search", "ordering", "slug"} <= {
         parameter["name"] for parameter in trash["parameters"]
     }
