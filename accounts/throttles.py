@@ -36,7 +36,7 @@ class ResilientCache:
 RESILIENT_CACHE = ResilientCache("strict", "throttle_fallback")
 
 
-class ScopedRateThrottle(throttling.ScopedRateThrottle):
+class ResilientScopedRateThrottle(throttling.ScopedRateThrottle):
     """DRF's scoped throttle, kept in force when Redis is down."""
 
     cache = RESILIENT_CACHE

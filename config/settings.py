@@ -91,7 +91,6 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections, checked before reuse so a restarted server is survived.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
@@ -181,10 +180,8 @@ if ACCOUNT_EMAIL_VERIFICATION not in ("optional", "mandatory", "none"):
 ACCOUNT_EMAIL_LINK_TIMEOUT = env.int("ACCOUNT_EMAIL_LINK_TIMEOUT", default=60 * 60 * 24)
 
 # --- Internationalisation -------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Django's defaults otherwise (en-us, USE_I18N, USE_TZ): times are stored and served in UTC.
 TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -226,7 +223,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "accounts.throttles.ScopedRateThrottle",
+        "accounts.throttles.ResilientScopedRateThrottle",
         "accounts.throttles.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
@@ -259,7 +256,6 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": False,
     "AUTH_TOKEN_CLASSES": ("accounts.tokens.AccessToken",),
     "UPDATE_LAST_LOGIN": True,
-    "AUTH_HEADER_TYPES": ("Bearer",),
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
     "TOKEN_OBTAIN_SERIALIZER": "accounts.serializers.TokenObtainPairSerializer",
     "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.TokenRefreshSerializer",
@@ -291,7 +287,6 @@ SPECTACULAR_SETTINGS = {
     # Request and response components apart, so a response lists every field it always has.
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
     # Docstrings are for the code's readers; operations describe themselves in extend_schema.
     "DISABLE_DOCSTRING_DESCRIPTIONS": True,
     # Relative: the API is served from wherever the schema is.
