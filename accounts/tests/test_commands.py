@@ -1,3 +1,4 @@
+import json
 from io import StringIO
 
 import pytest
@@ -55,3 +56,57 @@ def test_seed_superuser_fails_clearly_without_credentials(settings, email, passw
     with pytest.raises(CommandError, match="DJANGO_SUPERUSER_EMAIL"):
         seed(email=email, password=password)
     assert not User.objects.exists()
+
+
+# --- issue_tokens ---------------------------------------------------------------------------
+
+
+def issue_tokens(*args):
+    out = StringIO()
+    call_command("issue_tokens", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_issue_tokens_for_existing_users_authenticate_them(api_client):
+    user = UserFactory(email="Known@Example.com")
+
+    (issued,) = issue_tokens("known@example.com")
+
+    assert issued["email"] == "Known@Example.com"
+    assert issued["id"] == str(user.pk)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued['access']}")
+    response = api_client.get("/api/v1/users/me/")
+    assert (response.status_code, response.json()["id"]) == (200, str(user.pk))
+
+
+def test_issue_tokens_refuses_an_unknown_user_without_create():
+    with pytest.raises(CommandError, match=r"No user ghost@example\.com"):
+        issue_tokens("ghost@example.com")
+
+    assert not User.objects.exists()
+
+
+def test_issue_tokens_creates_missing_users_without_a_usable_password(api_client):
+    issued = issue_tokens("--create", "--superuser", "a@example.com", "b@example.com")
+
+    assert [row["email"] for row in issued] == ["a@example.com", "b@example.com"]
+    for row in issued:
+        user = User.objects.get(pk=row["id"])
+        assert user.is_superuser and user.is_staff
+        assert not user.has_usable_password()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued[0]['access']}")
+    assert api_client.get("/api/v1/users/").status_code == 200
+
+
+def test_issue_tokens_leaves_an_existing_user_as_it_is():
+    user = UserFactory(email="plain@example.com")
+
+    issue_tokens("--create", "--superuser", "plain@example.com")
+
+    user.refresh_from_db()
+    assert not user.is_superuser and user.has_usable_password()
+
+
+def test_issue_tokens_superuser_needs_create():
+    with pytest.raises(CommandError, match="--superuser only applies"):
+        issue_tokens("--superuser", "a@example.com")

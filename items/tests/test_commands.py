@@ -117,6 +117,22 @@ def test_seed_demo_rejects_bad_arguments(args):
     assert not Item.all_objects.exists()
 
 
+def test_seed_demo_gives_every_item_to_the_named_owner(user):
+    out = seed("--owner", user.email.upper(), "--items", "12", "--deleted-ratio", "0")
+
+    assert set(Item.objects.values_list("owner", flat=True)) == {user.pk}
+    assert Item.objects.count() == 12
+    assert not User.objects.filter(email__startswith="demo").exists()
+    assert f"{user.email}, 12 new items" in out
+
+
+def test_seed_demo_needs_the_owner_to_exist():
+    with pytest.raises(CommandError, match=r"No user nobody@example\.com"):
+        seed("--owner", "nobody@example.com", "--items", "3")
+
+    assert not Item.all_objects.exists()
+
+
 # --- purge_deleted_items --------------------------------------------------------------------
 
 

@@ -54,6 +54,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--users", type=int, default=10, help="demo users to ensure exist")
         parser.add_argument("--items", type=int, default=1000, help="items to create in all")
+        parser.add_argument(
+            "--owner",
+            metavar="EMAIL",
+            help="give every item to this existing user instead (no demo users are made)",
+        )
         parser.add_argument("--seed", type=int, default=None, help="for reproducible data")
         parser.add_argument("--batch-size", type=int, default=5000)
         parser.add_argument(
@@ -63,29 +68,40 @@ class Command(BaseCommand):
             help="share of the items created already soft-deleted (default 0.05)",
         )
 
-    def handle(self, *args, users, items, seed, batch_size, deleted_ratio, **options):
+    def handle(self, *args, users, items, owner, seed, batch_size, deleted_ratio, **options):
         if users < 0 or items < 0 or batch_size < 1 or not 0 <= deleted_ratio <= 1:
             raise CommandError(
                 "--users and --items must be >= 0, --batch-size >= 1, "
                 "--deleted-ratio between 0 and 1."
             )
-        if items and not users:
-            raise CommandError("--items needs at least one user (--users).")
+        if items and not users and not owner:
+            raise CommandError("--items needs at least one user (--users or --owner).")
         # Separate streams, so the items do not depend on how many users existed already.
         user_rng = random.Random(f"{seed}:users" if seed is not None else None)
         item_rng = random.Random(f"{seed}:items" if seed is not None else None)
 
         started = time.monotonic()
-        owners = self.ensure_users(users, user_rng)
+        if owner:
+            owners = [self.existing_user(owner)]
+            whose = owners[0].email
+        else:
+            owners = self.ensure_users(users, user_rng)
+            whose = f"{len(owners)} demo users"
         before = Item.all_objects.count()
         self.create_items(items, owners, item_rng, batch_size, deleted_ratio)
         created = Item.all_objects.count() - before
         self.stdout.write(
             self.style.SUCCESS(
-                f"{len(owners)} demo users, {created} new items "
-                f"in {time.monotonic() - started:.1f}s."
+                f"{whose}, {created} new items in {time.monotonic() - started:.1f}s."
             )
         )
+
+    @staticmethod
+    def existing_user(email):
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            raise CommandError(f"No user {email} to own the items.")
+        return user
 
     def ensure_users(self, count, rng):
         emails = [f"demo{n}@example.com" for n in range(1, count + 1)]
