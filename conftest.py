@@ -1,16 +1,17 @@
-import os
-import uuid
-from contextlib import contextmanager
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 import pytest
 from django.core.cache import caches
-from psycopg import sql
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from accounts.tokens import RefreshToken
+from testing.api import client_for
+from testing.services import (
+    ServiceStartError,
+    ThrowawayRedis,
+    check_postgres,
+    postgres_admin_url,
+    require_service,
+    throwaway_database,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -48,13 +49,6 @@ def superuser(db):
     return UserFactory(superuser=True)
 
 
-def client_for(user):
-    """An APIClient carrying a real access token for `user`."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
 @pytest.fixture
 def auth_client(user):
     return client_for(user)
@@ -77,53 +71,24 @@ def _fast_password_hasher(settings):
 
 
 # --- Real services for tests that start server processes ------------------------------------
-# Required in CI (`CI` set); elsewhere such tests are skipped when the service does not answer,
-# so the test command still passes on a machine that has only Python.
-
-
-def require_service(name, error):
-    message = f"{name} is not available: {error}"
-    if os.environ.get("CI", "").lower() in ("true", "1"):
-        pytest.fail(f"{message} (mandatory in CI)")
-    pytest.skip(message)
-
-
-def postgres_admin_url():
-    """The CI server when DATABASE_URL names one, else the local default (trust auth)."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        parts = urlsplit(url)
-        return urlunsplit(("postgres", parts.netloc, "/postgres", "", ""))
-    return "postgres://postgres@127.0.0.1:5432/postgres"
+# Required in CI (`CI` set); elsewhere such tests are skipped when the service is missing, so
+# the test command still passes on a machine that has only Python.
 
 
 @pytest.fixture(scope="session")
 def postgres():
-    """The admin URL of a PostgreSQL server that answers."""
+    """The admin URL of a PostgreSQL server that answers (see `postgres_admin_url`)."""
     url = postgres_admin_url()
     try:
-        psycopg.connect(url, connect_timeout=3).close()
-    except psycopg.OperationalError as exc:
-        require_service(f"PostgreSQL at {urlsplit(url).netloc}", exc)
+        check_postgres(url)
+    except ServiceStartError as exc:
+        require_service("PostgreSQL", exc)
     return url
-
-
-@contextmanager
-def throwaway_database(admin_url, prefix):
-    """A new database's URL; dropped afterwards even if a server still holds connections."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    parts = urlsplit(admin_url)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture
 def database_url(postgres):
+    """A database of its own, dropped after the test."""
     with throwaway_database(postgres, "throwaway") as url:
         yield url
 
@@ -131,11 +96,9 @@ def database_url(postgres):
 @pytest.fixture
 def redis_server():
     """A private redis-server, stopped after the test (or sooner by it): nobody else's data."""
-    from reliability.servers import ServiceUnavailable, ThrowawayRedis
-
     try:
         server = ThrowawayRedis().start()
-    except ServiceUnavailable as exc:
+    except ServiceStartError as exc:
         require_service("Redis", exc)
     yield server
     server.stop()

@@ -6,14 +6,13 @@ are mandatory in CI (`CI` set) and skipped elsewhere when PostgreSQL or Redis is
 
 import pytest
 
-from conftest import require_service, throwaway_database
-
-from .servers import (
-    Gunicorn,
-    ServiceUnavailable,
+from testing.servers import Gunicorn, manage
+from testing.services import (
+    ServiceStartError,
     ThrowawayPostgres,
     ThrowawayRedis,
-    manage,
+    require_service,
+    throwaway_database,
 )
 
 
@@ -29,7 +28,18 @@ def module_redis():
     """A private redis-server: pausing or stopping it disturbs no other test."""
     try:
         redis = ThrowawayRedis().start()
-    except ServiceUnavailable as exc:
+    except ServiceStartError as exc:
+        require_service("Redis", exc)
+    yield redis
+    redis.stop()
+
+
+@pytest.fixture
+def private_redis():
+    """A redis-server for one test, which it may stop."""
+    try:
+        redis = ThrowawayRedis().start()
+    except ServiceStartError as exc:
         require_service("Redis", exc)
     yield redis
     redis.stop()
@@ -40,7 +50,7 @@ def throwaway_postgres():
     """A PostgreSQL cluster of its own, which a test may stop and start again."""
     try:
         cluster = ThrowawayPostgres().init().start()
-    except ServiceUnavailable as exc:
+    except ServiceStartError as exc:
         require_service("A PostgreSQL installation (initdb, pg_ctl)", exc)
     yield cluster
     cluster.destroy()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .servers import mint_users, production_env
+from testing.servers import issue_tokens, server_env
 
 CHECKS = [
     "not_a_server_error",
@@ -34,7 +34,7 @@ def schemathesis_binary():
 
 @pytest.fixture(scope="module")
 def server(module_database_url, module_redis, start_server):
-    env = production_env(database_url=module_database_url, redis_url=module_redis.url)
+    env = server_env(database_url=module_database_url, redis_url=module_redis.url)
     server = start_server(env)
     server.env = env
     return server
@@ -70,12 +70,12 @@ def assert_clean(result, server):
 
 
 def test_a_superuser_gets_only_documented_answers(server, tmp_path):
-    (admin,) = mint_users(server.env, ["fuzz-admin@example.com"], superuser=True)
+    (admin,) = issue_tokens(server.env, ["fuzz-admin@example.com"], superuser=True)
     assert_clean(run_schemathesis(server, admin["access"], tmp_path), server)
 
 
 def test_a_regular_user_gets_only_documented_answers(server, tmp_path):
-    (user,) = mint_users(server.env, ["fuzz-user@example.com"])
+    (user,) = issue_tokens(server.env, ["fuzz-user@example.com"])
     # Deleting the account under test would leave the rest of the run unauthenticated; the
     # endpoint is fuzzed by the superuser (who may not delete itself) and tested in accounts.
     result = run_schemathesis(
@@ -99,7 +99,7 @@ def test_a_regular_user_gets_only_documented_answers(server, tmp_path):
     ],
 )
 def test_inputs_schemathesis_found(server, method, path, body, status):
-    (admin,) = mint_users(server.env, ["fuzz-admin@example.com"], superuser=True)
+    (admin,) = issue_tokens(server.env, ["fuzz-admin@example.com"], superuser=True)
     response = server.request(method, path, body=body, token=admin["access"])
     assert response.status == status, response
     content_type = response.headers["Content-Type"]

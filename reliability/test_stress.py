@@ -18,7 +18,7 @@ from collections import Counter
 import psycopg
 import pytest
 
-from .servers import mint_users, production_env
+from testing.servers import issue_tokens, server_env
 
 USERS = int(os.environ.get("STRESS_USERS", "8"))
 SECONDS = float(os.environ.get("STRESS_SECONDS", "30"))
@@ -27,7 +27,7 @@ PAGE = 100
 
 @pytest.fixture(scope="module")
 def server(module_database_url, module_redis, start_server):
-    env = production_env(database_url=module_database_url, redis_url=module_redis.url)
+    env = server_env(database_url=module_database_url, redis_url=module_redis.url)
     server = start_server(env, workers=3, threads=4)
     server.env = env
     server.database_url = module_database_url
@@ -139,7 +139,7 @@ class Client(threading.Thread):
 
 
 def test_concurrent_users_see_only_and_all_of_their_own_writes(server):
-    users = mint_users(server.env, [f"stress{n}@example.com" for n in range(USERS)])
+    users = issue_tokens(server.env, [f"stress{n}@example.com" for n in range(USERS)])
     deadline = time.monotonic() + SECONDS
     clients = [Client(server, user, [], deadline, seed=n) for n, user in enumerate(users)]
     for client in clients:

@@ -4,13 +4,13 @@ from django.urls import path
 from config import urls as project_urls
 
 
-def boom(request):
-    raise RuntimeError("kaboom")
-
-
 @pytest.fixture
 def exploding_urls(settings):
     """The project's URLs plus `/api/v1/boom/`, a view that raises."""
+
+    def boom(request):
+        raise RuntimeError("kaboom")
+
     settings.ROOT_URLCONF = type(
         "urls",
         (),

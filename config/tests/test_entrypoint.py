@@ -20,17 +20,20 @@ import uuid
 import psycopg
 import pytest
 
-from .container import copy_build_context as copy_context
-from .container import (
+from testing.image import (
+    copy_build_context,
     dockerfile_exec_form,
     dockerfile_values,
-    free_port,
     in_image,
     production_env,
     run,
 )
+from testing.services import free_port
 
-START_TIMEOUT = 25  # seconds for migrate + seed + gunicorn to answer
+# Seconds for wait + migrate + seed + gunicorn to answer. A bound against a hung start-up, not a
+# speed target: about 10 s on a quiet 2-core machine, but past 25 s there under a full test
+# load; how fast the image starts is not what these tests check.
+START_TIMEOUT = 120
 HOST = "api.example.test"
 SUPERUSER_EMAIL = "root@example.test"
 SUPERUSER_PASSWORD = "Entry-p0int-Secret!"
@@ -40,7 +43,7 @@ SUPERUSER_PASSWORD = "Entry-p0int-Secret!"
 def image_root(tmp_path_factory):
     """The image's /app: the build context, with the Dockerfile's collectstatic step run."""
     root = tmp_path_factory.mktemp("image") / "app"
-    copy_context(root)
+    copy_build_context(root)
     (collectstatic,) = [step for step in dockerfile_values("RUN") if "collectstatic" in step]
     result = run(["bash", "-c", collectstatic], production_env(), cwd=root)
     assert result.returncode == 0, result.stderr
@@ -235,11 +238,13 @@ def test_an_unreachable_database_stops_start_up_after_the_bounded_wait(image_roo
     log_path = tmp_path / "container.log"
     started = time.monotonic()
     process = start(image_root, env, log_path)
-    returncode = process.wait(timeout=20)
+    returncode = process.wait(timeout=START_TIMEOUT)
     stop(process)
     output = log_path.read_text()
     assert returncode != 0
-    assert time.monotonic() - started < 15
+    # Well short of the default 60 s wait: the 2 s given was the one applied (the rest is
+    # Python start-up, several seconds on a loaded machine).
+    assert time.monotonic() - started < 30
     assert "still unreachable after 2s" in output
     assert "Booting" not in output  # gunicorn never started
 
@@ -248,7 +253,7 @@ def test_a_missing_secret_stops_the_container_before_it_serves(image_root, tmp_p
     env = production_env(DJANGO_SECRET_KEY="", PORT=str(free_port()))
     log_path = tmp_path / "container.log"
     process = start(image_root, env, log_path)
-    returncode = process.wait(timeout=20)
+    returncode = process.wait(timeout=START_TIMEOUT)
     stop(process)
     output = log_path.read_text()
     assert returncode != 0

@@ -16,16 +16,15 @@ from django.urls import reverse
 
 from config import healthcheck
 from config.checks import check_cache_shared_by_workers
-
-from .container import (
+from testing.image import (
     ROOT,
     dockerfile_exec_form,
     dockerfile_values,
     example_env,
-    free_port,
     production_env,
     run,
 )
+from testing.services import free_port
 
 SETTINGS_FILE = str(ROOT / "config" / "settings.py")
 MANAGE = [sys.executable, "manage.py"]

@@ -20,9 +20,9 @@ from django.urls import reverse
 
 from accounts.services import user_delete
 from accounts.tests.factories import UserFactory
-from conftest import client_for
 from core.cache import ALL_OWNERS
 from items.models import Item
+from testing.api import client_for
 
 from .factories import ItemFactory
 
