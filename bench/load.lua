@@ -1,0 +1,56 @@
+-- The wrk script of bench/load.py:
+--   wrk ... -s bench/load.lua URL -- MODE HOST API_PREFIX USERS_FILE
+-- USERS_FILE holds one "token item-id" line per user; each request takes the next line, so
+-- the load is spread over every user. done() prints one JSON line for bench/load.py.
+
+thread_id = 0 -- set per thread by setup()
+local threads = {}
+local mode, host, api
+local tokens, items = {}, {}
+local counter = 0
+
+function setup(thread)
+  thread:set("thread_id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  mode, host, api = args[1], args[2], args[3]
+  for line in io.lines(args[4]) do
+    local token, item = line:match("^(%S+)%s*(%S*)$")
+    table.insert(tokens, token)
+    table.insert(items, item)
+  end
+end
+
+function request()
+  counter = counter + 1
+  local n = (counter + thread_id * 7) % #tokens + 1
+  local headers = {["Host"] = host, ["Authorization"] = "Bearer " .. tokens[n]}
+  if mode == "live" then
+    return wrk.format("GET", api .. "/health/live/", {["Host"] = host})
+  elseif mode == "me" then
+    return wrk.format("GET", api .. "/users/me/", headers)
+  elseif mode == "cached_list" then
+    return wrk.format("GET", api .. "/items/", headers)
+  elseif mode == "uncached_list" then
+    return wrk.format("GET", api .. "/items/?nonce=" .. thread_id .. "-" .. counter, headers)
+  elseif mode == "cached_detail" then
+    return wrk.format("GET", api .. "/items/" .. items[n] .. "/", headers)
+  elseif mode == "create" then
+    headers["Content-Type"] = "application/json"
+    local body = '{"title": "bench ' .. thread_id .. "-" .. counter .. '"}'
+    return wrk.format("POST", api .. "/items/", headers, body)
+  end
+  error("unknown mode " .. tostring(mode))
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    'WRKJSON{"requests": %d, "duration_us": %d, "non_2xx": %d, "socket_errors": %d, ' ..
+    '"p50_us": %d, "p99_us": %d, "mean_us": %d}\n',
+    summary.requests, summary.duration, errors.status,
+    errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50), latency:percentile(99), latency.mean))
+end

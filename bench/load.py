@@ -1,0 +1,51 @@
+"""The load driver: wrk running `load.lua` against the server, one scenario at a time."""
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+from testing.services import HOST
+
+API = "/api/v1"
+SCRIPT = Path(__file__).with_name("load.lua")
+
+# (name in the report, mode of load.lua)
+SCENARIOS = [
+    ("health/live/", "live"),
+    ("cached list", "cached_list"),
+    ("uncached list", "uncached_list"),
+    ("cached detail", "cached_detail"),
+    ("create", "create"),
+    # Not a target: the cost of authentication alone (JWT, the user's row, no cache), the
+    # floor under every authenticated endpoint above.
+    ("users/me/ (auth only)", "me"),
+]
+
+
+def wrk(port, mode, tokens, items=(), *, seconds, connections, threads=1):
+    """
+    Loads one scenario for `seconds`; requests rotate through the users' `tokens` (and, for
+    the detail, each user's item in `items`). Returns throughput, latency and error counts.
+    """
+    items = list(items) or [""] * len(tokens)
+    with tempfile.NamedTemporaryFile("w", prefix="bench-users-", suffix=".txt") as users:
+        users.writelines(f"{token} {item}\n" for token, item in zip(tokens, items, strict=True))
+        users.flush()
+        argv = [
+            "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+            "-s", str(SCRIPT), f"http://{HOST}:{port}{API}/health/live/",
+            "--", mode, HOST, API, users.name,
+        ]  # fmt: skip
+        output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRKJSON"))
+    result = json.loads(line.removeprefix("WRKJSON"))
+    return {
+        "rps": round(result["requests"] / (result["duration_us"] / 1e6), 1),
+        "p50_ms": round(result["p50_us"] / 1000, 2),
+        "p99_ms": round(result["p99_us"] / 1000, 2),
+        "mean_ms": round(result["mean_us"] / 1000, 2),
+        "requests": result["requests"],
+        "non_2xx": result["non_2xx"],
+        "socket_errors": result["socket_errors"],
+    }
