@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run the API on http://127.0.0.1:8000 with the embedded defaults (SQLite, in-process cache).
-source "$(dirname "$0")/bootstrap.sh"
+# Run the API on http://$HOST:$PORT (127.0.0.1:8000) with the embedded defaults (SQLite, an
+# in-process cache), after installing the runtime requirements only.
+source "$(dirname "$0")/bootstrap.sh" requirements.txt
 
 export DJANGO_SUPERUSER_EMAIL="${DJANGO_SUPERUSER_EMAIL:-admin@example.com}"
 export DJANGO_SUPERUSER_PASSWORD="${DJANGO_SUPERUSER_PASSWORD:-admin}"
