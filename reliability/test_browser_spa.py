@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_service
-
-from .servers import HOST, mint_users, production_env
+from testing.servers import issue_tokens, server_env
+from testing.services import HOST, require_service
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Root in a container needs --no-sandbox; the rest keeps Chromium from calling home.
@@ -30,7 +29,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 SPA_DIRECTORY = Path(__file__).parent / "browser_spa"
-PASSWORD = "Reliability-passw0rd!"  # what mint_users gives every user
+PASSWORD = "Reliability-passw0rd!"  # the accounts' (issue_tokens --password)
 COOKIE = "refresh_token"
 COOKIE_PATH = "/api/v1/auth/"
 TIMEOUT_MS = 15_000
@@ -62,7 +61,7 @@ def spa_origins():
 @pytest.fixture(scope="module")
 def server(module_database_url, module_redis, start_server, spa_origins):
     allowed, _ = spa_origins
-    env = production_env(
+    env = server_env(
         database_url=module_database_url,
         redis_url=module_redis.url,
         JWT_REFRESH_COOKIE="true",
@@ -106,8 +105,9 @@ def context(browser):
 
 @pytest.fixture(scope="module")
 def accounts(server):
-    """Fresh accounts, one per test, minted together: each `manage.py shell` costs seconds."""
-    return iter(mint_users(server.env, [f"spa-{n}@example.com" for n in range(8)]))
+    """Fresh accounts, one per test, made together: each `manage.py` run costs seconds."""
+    emails = [f"spa-{n}@example.com" for n in range(8)]
+    return iter(issue_tokens(server.env, emails, password=PASSWORD))
 
 
 @pytest.fixture

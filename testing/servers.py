@@ -53,12 +53,13 @@ def manage(env, *args, timeout=120):
     return result.stdout
 
 
-def issue_tokens(env, emails, *, superuser=False):
+def issue_tokens(env, emails, *, superuser=False, password=None):
     """
     `[{email, id, access}]` for these users, created if missing (`manage.py issue_tokens`):
     directly, since the login endpoint is throttled.
     """
-    args = ["issue_tokens", "--create", *(["--superuser"] if superuser else []), *emails]
+    args = ["issue_tokens", "--create", *(["--superuser"] if superuser else [])]
+    args += [*(["--password", password] if password else []), *emails]
     output = manage(env, *args)
     # Log lines (which start with a timestamp) may share stdout with the JSON.
     (line,) = [line for line in output.splitlines() if line.startswith("[")]

@@ -107,6 +107,15 @@ def test_issue_tokens_leaves_an_existing_user_as_it_is():
     assert not user.is_superuser and user.has_usable_password()
 
 
-def test_issue_tokens_superuser_needs_create():
-    with pytest.raises(CommandError, match="--superuser only applies"):
-        issue_tokens("--superuser", "a@example.com")
+def test_issue_tokens_gives_created_users_the_password(api_client):
+    issue_tokens("--create", "--password", SECRET, "a@example.com", "b@example.com")
+
+    for email in ("a@example.com", "b@example.com"):
+        response = api_client.post("/api/v1/auth/token/", {"email": email, "password": SECRET})
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("option", [["--superuser"], ["--password", SECRET]])
+def test_issue_tokens_options_for_new_users_need_create(option):
+    with pytest.raises(CommandError, match="only apply with --create"):
+        issue_tokens(*option, "a@example.com")

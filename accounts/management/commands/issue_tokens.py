@@ -1,5 +1,6 @@
 import json
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -14,26 +15,34 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("emails", nargs="+", metavar="EMAIL")
-        parser.add_argument(
-            "--create",
-            action="store_true",
-            help="create missing users, with an unusable password (they use these tokens)",
-        )
+        parser.add_argument("--create", action="store_true", help="create missing users")
         parser.add_argument(
             "--superuser", action="store_true", help="with --create: create superusers"
         )
+        parser.add_argument(
+            "--password",
+            help="with --create: the new users' password (default: none usable, they have "
+            "only these tokens)",
+        )
 
-    def handle(self, *args, emails, create, superuser, **options):
-        if superuser and not create:
-            raise CommandError("--superuser only applies to users made with --create.")
+    def handle(self, *args, emails, create, superuser, password, **options):
+        if (superuser or password) and not create:
+            raise CommandError("--superuser and --password only apply with --create.")
+        # Hashed once for every new user: hashing is slow on purpose.
+        password_hash = make_password(password) if password else None
         issued = []
         for email in emails:
             user = User.objects.filter(email__iexact=email).first()
             if user is None:
                 if not create:
                     raise CommandError(f"No user {email}; --create makes missing users.")
-                manager = User.objects
-                user = (manager.create_superuser if superuser else manager.create_user)(email)
+                user = User(
+                    email=User.objects.normalize_email(email),
+                    password=password_hash or make_password(None),
+                    is_staff=superuser,
+                    is_superuser=superuser,
+                )
+                user.save()
             access = RefreshToken.for_user(user).access_token
             issued.append({"email": user.email, "id": str(user.pk), "access": str(access)})
         self.stdout.write(json.dumps(issued))
