@@ -5,11 +5,10 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from testing.api import client_for
 from testing.services import (
-    ServiceStartError,
     ThrowawayRedis,
     check_postgres,
     postgres_admin_url,
-    require_service,
+    start_required,
     throwaway_database,
 )
 
@@ -79,10 +78,7 @@ def _fast_password_hasher(settings):
 def postgres():
     """The admin URL of a PostgreSQL server that answers (see `postgres_admin_url`)."""
     url = postgres_admin_url()
-    try:
-        check_postgres(url)
-    except ServiceStartError as exc:
-        require_service("PostgreSQL", exc)
+    start_required("PostgreSQL", lambda: check_postgres(url))
     return url
 
 
@@ -96,10 +92,7 @@ def database_url(postgres):
 @pytest.fixture
 def redis_server():
     """A private redis-server, stopped after the test (or sooner by it): nobody else's data."""
-    try:
-        server = ThrowawayRedis().start()
-    except ServiceStartError as exc:
-        require_service("Redis", exc)
+    server = start_required("Redis", lambda: ThrowawayRedis().start())
     yield server
     server.stop()
 

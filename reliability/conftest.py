@@ -8,10 +8,9 @@ import pytest
 
 from testing.servers import Gunicorn, manage
 from testing.services import (
-    ServiceStartError,
     ThrowawayPostgres,
     ThrowawayRedis,
-    require_service,
+    start_required,
     throwaway_database,
 )
 
@@ -26,10 +25,7 @@ def module_database_url(postgres):
 @pytest.fixture(scope="module")
 def module_redis():
     """A private redis-server: pausing or stopping it disturbs no other test."""
-    try:
-        redis = ThrowawayRedis().start()
-    except ServiceStartError as exc:
-        require_service("Redis", exc)
+    redis = start_required("Redis", lambda: ThrowawayRedis().start())
     yield redis
     redis.stop()
 
@@ -37,10 +33,7 @@ def module_redis():
 @pytest.fixture
 def private_redis():
     """A redis-server for one test, which it may stop."""
-    try:
-        redis = ThrowawayRedis().start()
-    except ServiceStartError as exc:
-        require_service("Redis", exc)
+    redis = start_required("Redis", lambda: ThrowawayRedis().start())
     yield redis
     redis.stop()
 
@@ -48,10 +41,10 @@ def private_redis():
 @pytest.fixture
 def throwaway_postgres():
     """A PostgreSQL cluster of its own, which a test may stop and start again."""
-    try:
-        cluster = ThrowawayPostgres().init().start()
-    except ServiceStartError as exc:
-        require_service("A PostgreSQL installation (initdb, pg_ctl)", exc)
+    cluster = start_required(
+        "A PostgreSQL installation (initdb, pg_ctl)",
+        lambda: ThrowawayPostgres().init().start(),
+    )
     yield cluster
     cluster.destroy()
 

@@ -36,6 +36,14 @@ def require_service(name, error):
     pytest.skip(message)
 
 
+def start_required(name, start):
+    """`start()`'s result, or the rule for a missing service when it raises ServiceStartError."""
+    try:
+        return start()
+    except ServiceStartError as exc:
+        require_service(name, exc)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind((HOST, 0))
