@@ -10,7 +10,7 @@ import threading
 import psycopg
 import pytest
 
-from .servers import production_env
+from testing.servers import server_env
 
 VARIANTS = 10
 ROUNDS = 3
@@ -18,7 +18,7 @@ ROUNDS = 3
 
 @pytest.fixture(scope="module")
 def server(module_database_url, module_redis, start_server):
-    env = production_env(
+    env = server_env(
         database_url=module_database_url,
         redis_url=module_redis.url,
         # The registration throttle is not under test; these requests all come from one address.

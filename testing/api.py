@@ -1,5 +1,6 @@
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.tokens import RefreshToken
 
 
 def client_for(user):

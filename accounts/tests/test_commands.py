@@ -92,7 +92,7 @@ def test_issue_tokens_creates_missing_users_without_a_usable_password(api_client
     assert [row["email"] for row in issued] == ["a@example.com", "b@example.com"]
     for row in issued:
         user = User.objects.get(pk=row["id"])
-        assert user.is_superuser and user.is_staff
+        assert user.is_superuser and user.is_staff and user.email_verified
         assert not user.has_usable_password()
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued[0]['access']}")
     assert api_client.get("/api/v1/users/").status_code == 200

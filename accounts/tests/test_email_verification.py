@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from conftest import client_for
+from testing.api import client_for
 
 # Emails go out after the transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,9 +5,9 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from conftest import client_for
 from items.models import Item
 from items.tests.factories import ItemFactory
+from testing.api import client_for
 
 pytestmark = pytest.mark.django_db
 
