@@ -60,7 +60,7 @@ class LoginRateThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class UserRateThrottle(throttling.UserRateThrottle):
+class ResilientUserRateThrottle(throttling.UserRateThrottle):
     """
     Every authenticated request, per user, at `THROTTLE_USER_RATE`; off while it is unset.
 

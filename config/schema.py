@@ -26,7 +26,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.viewsets import GenericViewSet
 
-from accounts.throttles import UserRateThrottle
+from accounts.throttles import ResilientUserRateThrottle
 from core.permissions import IsSuperuser
 from core.schema import FORBIDDEN, NOT_FOUND, THROTTLED, UNAUTHENTICATED
 
@@ -149,7 +149,7 @@ class AutoSchema(openapi.AutoSchema):
     def _throttled_per_user(self):
         """With `THROTTLE_USER_RATE` set, every authenticated operation may answer 429."""
         return any(
-            isinstance(throttle, UserRateThrottle) and throttle.rate
+            isinstance(throttle, ResilientUserRateThrottle) and throttle.rate
             for throttle in self.view.get_throttles()
         )
 

@@ -224,7 +224,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "accounts.throttles.ResilientScopedRateThrottle",
-        "accounts.throttles.UserRateThrottle",
+        "accounts.throttles.ResilientUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         # Per client address; the admin's login form shares the "login" budget.

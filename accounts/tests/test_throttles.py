@@ -6,8 +6,8 @@ cached pages included; unset, it costs no cache round trip.
 import pytest
 from django.urls import reverse
 
-from accounts.throttles import UserRateThrottle
-from conftest import client_for
+from accounts.throttles import ResilientUserRateThrottle
+from testing.api import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def user_rate(monkeypatch):
     THROTTLE_USER_RATE=3/min. DRF copies the rates into its throttle classes at import, so
     the rate is set where the throttles read it.
     """
-    monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "3/min")
+    monkeypatch.setitem(ResilientUserRateThrottle.THROTTLE_RATES, "user", "3/min")
 
 
 def statuses(client, urls):
@@ -97,7 +97,7 @@ def test_set_the_throttle_costs_its_round_trips(user_rate, redis_caches, auth_cl
 @pytest.mark.parametrize("rate_set", [False, True])
 def test_the_schema_declares_the_429_when_the_rate_is_set(rate_set, monkeypatch, api_client):
     if rate_set:
-        monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "3/min")
+        monkeypatch.setitem(ResilientUserRateThrottle.THROTTLE_RATES, "user", "3/min")
     schema = api_client.get(reverse("schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json")
     paths = schema.json()["paths"]
     authenticated = [paths["/api/v1/items/"]["get"], paths["/api/v1/users/me/"]["patch"]]

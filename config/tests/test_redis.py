@@ -5,18 +5,17 @@ docker-compose.yml (`volatile-lru`) can only ever drop what is safe to lose.
 """
 
 import zlib
-from pathlib import Path
 
 import pytest
 import yaml
 from django.urls import reverse
 
-from accounts.throttles import UserRateThrottle
+from accounts.throttles import ResilientUserRateThrottle
 from items.tests.factories import ItemFactory
+from testing.image import ROOT
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 ITEMS = reverse("item-list")
 
 
@@ -44,7 +43,7 @@ def test_cached_pages_are_stored_compressed(redis_caches, auth_client, user):
 def test_every_key_but_the_cache_versions_expires(
     redis_caches, auth_client, user, superuser_client, api_client, client, monkeypatch
 ):
-    monkeypatch.setitem(UserRateThrottle.THROTTLE_RATES, "user", "100/min")
+    monkeypatch.setitem(ResilientUserRateThrottle.THROTTLE_RATES, "user", "100/min")
     item = ItemFactory(owner=user)
     auth_client.get(ITEMS)
     auth_client.get(reverse("item-detail", args=[item.pk]))
