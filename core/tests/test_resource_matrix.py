@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from accounts.services import user_delete
 from accounts.tests.factories import UserFactory
-from conftest import client_for
 from core.cache import ALL_OWNERS
+from testing.api import client_for
 
 from .resources import RESOURCES
 
