@@ -9,9 +9,9 @@ import shutil
 import subprocess
 import sys
 
-from conftest import require_service
-
-from .servers import HOST, ROOT, manage, production_env
+from testing.image import ROOT
+from testing.servers import manage, server_env
+from testing.services import HOST, require_service
 
 ADMIN_EMAIL = "contract-admin@example.com"
 ADMIN_PASSWORD = "Contract-admin-passw0rd!"
@@ -23,7 +23,7 @@ def test_a_generated_typescript_client_runs_the_whole_api(
     missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
     if missing:
         require_service("Node.js and npm", f"{', '.join(missing)} not on PATH")
-    env = production_env(
+    env = server_env(
         database_url=module_database_url,
         redis_url=module_redis.url,
         # Small enough that the program reaches the 429 in a few attempts.

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import require_service
+from testing.services import require_service
 
 
 def chromium():
