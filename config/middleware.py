@@ -24,14 +24,22 @@ SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
 
 logger = logging.getLogger("config.request")
 current_request_id = contextvars.ContextVar("request_id", default=None)
+# Set by the worker while a task runs (config/celery.py), which also restores the id of the
+# request that queued the task.
+current_task_id = contextvars.ContextVar("task_id", default=None)
 
 
 class RequestIdLogFilter(logging.Filter):
-    """Adds `request_id` ("-" outside a request) to every record a handler formats."""
+    """
+    Adds `request_id` ("-" outside a request) and `task_id` (None outside a task) to every
+    record a handler formats.
+    """
 
     def filter(self, record):
         if not hasattr(record, "request_id"):
             record.request_id = current_request_id.get() or "-"
+        if not hasattr(record, "task_id"):
+            record.task_id = current_task_id.get()
         return True
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
@@ -203,6 +204,48 @@ STORAGES = {
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+
+# --- Background work (Celery, `config/celery.py`) -------------------------------------------
+# Tasks travel through the broker to `celery -A config worker`. Without a broker (the
+# embedded default) they run in-process, right after the transaction that enqueued them
+# commits, so development needs no worker; config/checks.py warns about that in production.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# A task that fails in-process is logged (and reported), never raised into the request.
+CELERY_TASK_EAGER_PROPAGATES = False
+# Acknowledged once done, and handed back to the queue when the worker process dies, so a
+# killed worker loses nothing; a task may then run twice, which every task here tolerates.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No result backend: nothing waits for results.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis hands a task that a worker took but never acknowledged (the worker was killed)
+    # to another after this many seconds. It must exceed the longest retry countdown
+    # (accounts/tasks.py caps it at 10 minutes), or a waiting retry would run twice.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Enqueueing while the broker is down gives up after about a second: the request answers.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.5,
+}
+# The worker logs through LOGGING below (request and task ids, JSON when asked).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+# `celery -A config beat` runs these. Items deleted longer ago than ITEMS_PURGE_AFTER_DAYS
+# are purged daily; 0 keeps them forever.
+ITEMS_PURGE_AFTER_DAYS = env.int("ITEMS_PURGE_AFTER_DAYS", default=30)
+CELERY_BEAT_SCHEDULE = {}
+if ITEMS_PURGE_AFTER_DAYS > 0:
+    CELERY_BEAT_SCHEDULE["purge-deleted-items"] = {
+        "task": "items.tasks.purge_deleted_items",
+        "schedule": crontab(hour=3, minute=30),
+    }
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
