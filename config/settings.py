@@ -204,6 +204,9 @@ STORAGES = {
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+# Seconds before a mail server that stopped answering counts as down (the task then retries);
+# without it a hung server would hold a worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 # --- Background work (Celery, `config/celery.py`) -------------------------------------------
 # Tasks travel through the broker to `celery -A config worker`. Without a broker (the
