@@ -9,6 +9,8 @@ Gunicorn settings for the container (`gunicorn --config gunicorn.conf.py`), from
   `max_connections`.
 - `GUNICORN_TIMEOUT` (30 s) before a stuck worker is killed; `GUNICORN_GRACEFUL_TIMEOUT`
   (25 s) for in-flight requests to finish on SIGTERM, inside compose's 30 s stop grace.
+- `LOG_FORMAT=json`: gunicorn's own lines (access and errors) as JSON objects too, like the
+  application's (config/log.py).
 - `PORT` (8000) to listen on, all interfaces. `FORWARDED_ALLOW_IPS` and `GUNICORN_CMD_ARGS`
   are read by gunicorn itself.
 """
@@ -55,6 +57,24 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+if os.environ.get("LOG_FORMAT") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "config.log.JsonLogFormatter"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+            },
+        },
+        "root": {"handlers": ["stdout"], "level": "WARNING"},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["stdout"], "propagate": False},
+            "gunicorn.access": {"handlers": ["stdout"], "propagate": False},
+        },
+    }
 
 # Instances are scaled and restarted by the orchestrator, not through gunicorn's control socket.
 control_socket_disable = True

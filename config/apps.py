@@ -1,4 +1,7 @@
+import logging
+
 from django.apps import AppConfig
+from django.conf import settings
 from django.contrib.admin import apps as admin_apps
 
 
@@ -10,6 +13,10 @@ class ProjectConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+
+        if settings.LOG_FORMAT == "json":
+            # Python's warnings go to stderr as plain text; as log records they are JSON too.
+            logging.captureWarnings(True)
 
 
 class AdminConfig(admin_apps.AdminConfig):

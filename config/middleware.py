@@ -37,7 +37,12 @@ class RequestIdLogFilter(logging.Filter):
 
     def filter(self, record):
         if not hasattr(record, "request_id"):
-            record.request_id = current_request_id.get() or "-"
+            # Django logs 4xx and 5xx responses (`django.request`) once the middleware has
+            # returned, with the request on the record.
+            request = getattr(record, "request", None)
+            record.request_id = (
+                current_request_id.get() or getattr(request, "request_id", None) or "-"
+            )
         if not hasattr(record, "task_id"):
             record.task_id = current_task_id.get()
         return True

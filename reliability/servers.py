@@ -211,7 +211,8 @@ class CeleryWorker:
         log = open(self.log_path, "a")  # noqa: SIM115  (the child keeps its own descriptor)
         with log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "INFO",
+                # --quiet: no start-up banner, which is not a log line (LOG_FORMAT=json).
+                [sys.executable, "-m", "celery", "--quiet", "-A", "config", "worker", "-l", "INFO",
                  "--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle",
                  "--without-heartbeat", "--hostname", f"reliability-{os.getpid()}-{id(self)}@%h"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,

@@ -6,9 +6,14 @@ through a local SMTP server (aiosmtpd) that the tests stop, start and hang.
   (nothing in the request talks to it), and the mail arrives once the server is back.
 - A worker killed (SIGKILL, pool and all) in the middle of sending loses nothing: the broker
   hands the unacknowledged task to the next worker after the visibility timeout, set short
-  here (production keeps Celery's hour, see the README).
+  here (production keeps an hour, see the README).
+- With the broker down, the request still answers; the lost task is logged.
+
+Everything logs JSON (`LOG_FORMAT=json`): every line the server and the worker write is
+checked to be one JSON object, and the worker's lines name the task and the request.
 """
 
+import json
 import time
 
 import pytest
@@ -36,6 +41,8 @@ def env(module_database_url, module_redis, smtp_sink):
         EMAIL_TIMEOUT="5",
         THROTTLE_PASSWORD_RESET_RATE="1000/min",
         DJANGO_LOG_LEVEL="INFO",
+        GUNICORN_LOG_LEVEL="info",
+        LOG_FORMAT="json",
     )
 
 
@@ -65,6 +72,18 @@ def wait_for(condition, timeout=DELIVERY_TIMEOUT, interval=0.2):
             return True
         time.sleep(interval)
     return False
+
+
+def json_lines(log):
+    """Every line of a log, each of which must be one JSON object."""
+    lines = []
+    for line in log.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except ValueError:
+            pytest.fail(f"not a JSON log line: {line!r}")
+        assert isinstance(lines[-1], dict), line
+    return lines
 
 
 def reset(server, email, request_id=None):
@@ -99,6 +118,25 @@ def test_mail_server_down_the_request_still_answers_at_once_and_the_mail_follows
     for message in smtp_sink.messages_to(user["email"]):
         assert b"/reset-password?uid=" in message.original_content
 
+    # The worker's lines about these tasks carry the task id and the id of the request.
+    task_lines = [line for line in json_lines(worker.log()) if line["task_id"]]
+    assert {line["request_id"] for line in task_lines} >= {"smtp-down"}, task_lines
+    sent = [
+        line for line in task_lines if line["message"] == "Email accounts/email/password_reset sent"
+    ]
+    assert len(sent) == 3 and all(line["request_id"] == "smtp-down" for line in sent), sent
+    # The server's: the application's request line and gunicorn's access line.
+    server_lines = json_lines(server.log())
+    for logger in ("config.request", "gunicorn.access"):
+        (line, *_) = [
+            line for line in server_lines
+            if line["logger"] == logger and line["request_id"] == "smtp-down"
+        ]  # fmt: skip
+        assert line["method"] == "POST" and line["path"] == "/api/v1/auth/password-reset/"
+        assert line["status_code"] == 202 and line["duration_ms"] >= 0
+        assert {"time", "level", "message"} <= line.keys()
+    assert user["email"] not in server.log()
+
 
 def test_a_worker_killed_while_sending_loses_nothing(env, server, smtp_sink, start_worker):
     env = {**env, "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT)}
@@ -117,6 +155,7 @@ def test_a_worker_killed_while_sending_loses_nothing(env, server, smtp_sink, sta
     assert wait_for(lambda: smtp_sink.messages_to(user["email"])), successor.log()
     time.sleep(1)  # and only once
     assert len(smtp_sink.messages_to(user["email"])) == 1
+    json_lines(worker.log() + successor.log())
 
 
 def test_broker_down_the_request_still_answers(env, start_server):
@@ -127,7 +166,8 @@ def test_broker_down_the_request_still_answers(env, start_server):
     response = reset(server, user["email"], request_id="broker-down")
     # The publish gives up after its retries (about a second); the mail is lost, and logged.
     assert response.elapsed < 5, response.elapsed
-    logged = "ERROR [broker-down] django.db.backends.base Error calling enqueue(" + (
-        "accounts.tasks.send_password_reset_email) in on_commit()"
-    )
+    logged = "Error calling enqueue(accounts.tasks.send_password_reset_email) in on_commit()"
     assert wait_for(lambda: logged in server.log(), timeout=10), server.log()
+    (line,) = [line for line in json_lines(server.log()) if line["message"].startswith(logged)]
+    assert (line["level"], line["request_id"]) == ("ERROR", "broker-down")
+    assert "Connection refused" in line["exc_info"]
