@@ -6,11 +6,15 @@ Settings come from Django's, under the `CELERY_` prefix (see "Background work" i
 request that queued it, so the worker's log lines (and error reports) join the request's.
 """
 
+import logging
 import os
+import sys
+import tempfile
 
 from celery import Celery, signals
+from django.conf import settings
 
-from .middleware import current_request_id, current_task_id
+from .context import current_request_id, current_task_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -19,6 +23,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 REQUEST_ID_HEADER = "request_id"
+logger = logging.getLogger(__name__)
 
 
 @signals.before_task_publish.connect(dispatch_uid="config.celery.send_request_id")
@@ -45,3 +50,45 @@ def leave_task_context(task_id=None, **kwargs):
     if tokens:
         current_request_id.reset(tokens[0])
         current_task_id.reset(tokens[1])
+
+
+# --- Metrics (config/metrics.py): task outcomes, served by the worker itself ------------------
+
+
+@signals.celeryd_init.connect(dispatch_uid="config.celery.prepare_worker_metrics")
+def prepare_worker_metrics(**kwargs):
+    """
+    Multiprocess mode, so the pool's processes count into files the main process reads.
+    prometheus_client picks its mode when imported, which config.metrics defers for this.
+    """
+    if not settings.METRICS_TOKEN or "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        return
+    if "prometheus_client" in sys.modules:
+        logger.warning("prometheus_client was imported early: the pool's task metrics are lost")
+        return
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prometheus-worker-")
+
+
+@signals.worker_ready.connect(dispatch_uid="config.celery.serve_worker_metrics")
+def serve_worker_metrics(**kwargs):
+    if settings.METRICS_TOKEN:
+        from .metrics import serve_worker_metrics
+
+        serve_worker_metrics(settings.METRICS_WORKER_PORT)
+
+
+def count_task(outcome):
+    def receiver(sender=None, **kwargs):
+        from .metrics import count_task
+
+        count_task(sender.name, outcome)
+
+    return receiver
+
+
+for signal, outcome in [
+    (signals.task_success, "success"),
+    (signals.task_failure, "failure"),
+    (signals.task_retry, "retry"),
+]:
+    signal.connect(count_task(outcome), weak=False, dispatch_uid=f"config.celery.count_{outcome}")

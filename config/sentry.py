@@ -13,7 +13,7 @@ from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.integrations.logging import ignore_logger
 
-from .middleware import current_request_id, current_task_id
+from .context import current_request_id, current_task_id
 
 SAFE_HEADERS = {"Accept", "Content-Length", "Content-Type", "Host", "User-Agent", "X-Request-Id"}
 

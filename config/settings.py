@@ -368,8 +368,9 @@ DJANGO_SUPERUSER_PASSWORD = env.str("DJANGO_SUPERUSER_PASSWORD", default="")
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-# Health probes (the container's HEALTHCHECK, load balancers) use plain HTTP from inside.
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/"]
+# Health probes (the container's HEALTHCHECK, load balancers) and Prometheus use plain HTTP
+# from inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/", r"^metrics$"]
 # Browsers remember HSTS for this long: lower it while trying HTTPS out (see the README).
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365
@@ -427,3 +428,9 @@ if SENTRY_DSN:
         # Share of requests and tasks traced for performance; errors are always reported.
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# --- Metrics (Prometheus, config/metrics.py) ------------------------------------------------
+# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, metrics are off.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The port of the worker's own `/metrics` (a worker has no web server).
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=9808)

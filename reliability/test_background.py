@@ -18,11 +18,19 @@ import time
 
 import pytest
 
-from .servers import CeleryWorker, SmtpSink, free_port, mint_users, production_env
+from .servers import (
+    CeleryWorker,
+    SmtpSink,
+    free_port,
+    mint_users,
+    production_env,
+    request,
+)
 
 # Redelivery waits for the visibility timeout and then for kombu's restore pass (every 10 s).
 VISIBILITY_TIMEOUT = 3
 DELIVERY_TIMEOUT = 60
+METRICS_TOKEN = "reliability-metrics-token"
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +51,7 @@ def env(module_database_url, module_redis, smtp_sink):
         DJANGO_LOG_LEVEL="INFO",
         GUNICORN_LOG_LEVEL="info",
         LOG_FORMAT="json",
+        METRICS_TOKEN=METRICS_TOKEN,
     )
 
 
@@ -56,6 +65,7 @@ def start_worker(tmp_path):
     workers = []
 
     def start(env):
+        env = {**env, "METRICS_WORKER_PORT": str(free_port())}
         worker = CeleryWorker(env, tmp_path / f"worker-{len(workers)}.log")
         workers.append(worker)
         return worker.start()
@@ -84,6 +94,19 @@ def json_lines(log):
             pytest.fail(f"not a JSON log line: {line!r}")
         assert isinstance(lines[-1], dict), line
     return lines
+
+
+def metric(port, name, labels):
+    """A sample's value from a `/metrics` endpoint on 127.0.0.1, 0 when absent."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = request(port, "GET", "/metrics", token=METRICS_TOKEN)
+    assert response.status == 200, response
+    for family in text_string_to_metric_families(response.body.decode()):
+        for sample in family.samples:
+            if sample.name == name and labels.items() <= sample.labels.items():
+                return sample.value
+    return 0
 
 
 def reset(server, email, request_id=None):
@@ -136,6 +159,15 @@ def test_mail_server_down_the_request_still_answers_at_once_and_the_mail_follows
         assert line["status_code"] == 202 and line["duration_ms"] >= 0
         assert {"time", "level", "message"} <= line.keys()
     assert user["email"] not in server.log()
+
+    # Metrics, added up over gunicorn's two worker processes and the Celery pool's.
+    resets = {"view": "auth-password-reset", "method": "POST", "status": "202"}
+    assert metric(server.port, "http_request_duration_seconds_count", resets) == 18
+    task = {"task": "accounts.tasks.send_password_reset_email"}
+    worker_port = int(worker.env["METRICS_WORKER_PORT"])
+    assert metric(worker_port, "celery_tasks_total", {**task, "outcome": "success"}) == 18
+    assert metric(worker_port, "celery_tasks_total", {**task, "outcome": "retry"}) >= 1
+    assert request(worker_port, "GET", "/metrics").status == 404
 
 
 def test_a_worker_killed_while_sending_loses_nothing(env, server, smtp_sink, start_worker):
