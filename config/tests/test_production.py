@@ -126,9 +126,11 @@ def test_check_deploy_reports_a_weakened_production_env(overrides, issue):
 
 def test_check_deploy_is_clean_in_cookie_mode_and_warns_without_cors_origins():
     command = [*MANAGE, "check", "--deploy", "--fail-level", "WARNING"]
-    clean = run(command, production_env(JWT_REFRESH_COOKIE="true"))
+    clean = run(command, production_env(**COMPOSE_URLS, JWT_REFRESH_COOKIE="true"))
     assert clean.returncode == 0, clean.stderr
-    no_origins = run(command, production_env(JWT_REFRESH_COOKIE="true", CORS_ALLOWED_ORIGINS=""))
+    no_origins = run(
+        command, production_env(**COMPOSE_URLS, JWT_REFRESH_COOKIE="true", CORS_ALLOWED_ORIGINS="")
+    )
     assert no_origins.returncode != 0
     assert "accounts.W002" in no_origins.stderr
 
