@@ -8,9 +8,11 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.urls import reverse
 
+from accounts.models import User
 from accounts.tasks import send_password_reset_email, send_user_email
 from accounts.tests.factories import UserFactory
 from config.celery import app as celery_app
+from conftest import client_for
 
 RESET = reverse("auth-password-reset")
 
@@ -50,6 +52,34 @@ def test_the_reset_task_receives_the_address_and_mails_only_known_accounts(
     name = "accounts.tasks.send_password_reset_email"
     assert tasks_run == [(name, (user.email.upper(),)), (name, ("nobody@example.com",))]
     assert [message.to for message in mail.outbox] == [[user.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_account_email_is_one_task_given_ids_and_plain_values(
+    api_client, tasks_run, password
+):
+    registered = api_client.post(
+        reverse("auth-register"), {"email": "new@example.com", "password": password}
+    ).json()
+    user_id = registered["id"]
+    client = client_for(User.objects.get(pk=user_id))
+    client.post(
+        reverse("user-me-email"),
+        {"new_email": "moved@example.com", "current_password": password},
+    )
+    sent = [(name, args[0], args[1]) for name, args in tasks_run]
+    assert sent == [
+        ("accounts.tasks.send_user_email", user_id, "accounts/email/verify_email"),
+        ("accounts.tasks.send_user_email", user_id, "accounts/email/email_change_confirm"),
+        ("accounts.tasks.send_user_email", user_id, "accounts/email/email_change_notice"),
+    ]
+    for _name, args in tasks_run:
+        assert all(isinstance(value, str | int) for value in args[2].values())
+    assert [message.to for message in mail.outbox] == [
+        ["new@example.com"],
+        ["moved@example.com"],
+        ["new@example.com"],
+    ]
 
 
 @pytest.mark.django_db
@@ -121,7 +151,7 @@ def test_a_redelivered_task_does_not_send_twice(user):
 
 @pytest.mark.django_db
 def test_send_user_email_renders_the_template_for_the_current_user(user):
-    context = {"reset_url": "https://app.example.com/x", "expiry_hours": 2}
+    context = {"email": "shown@example.com", "reset_url": "https://app.example.com/x"}
     send_user_email.apply(args=[user.pk, "accounts/email/password_reset", context])
     send_user_email.apply(
         args=[str(user.pk), "accounts/email/password_reset", context],
@@ -129,7 +159,7 @@ def test_send_user_email_renders_the_template_for_the_current_user(user):
     )
     first, second = mail.outbox
     assert (first.to, second.to) == ([user.email], ["new@example.com"])
-    assert "https://app.example.com/x" in first.body and user.email in first.body
+    assert "https://app.example.com/x" in first.body and "shown@example.com" in first.body
     assert "\n" not in first.subject
 
 
