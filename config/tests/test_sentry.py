@@ -28,7 +28,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import sentry_sdk
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
-from rest_framework_simplejwt.tokens import RefreshToken
+from accounts.tokens import RefreshToken
 
 from accounts.models import User
 
