@@ -63,6 +63,18 @@ def superuser_client(superuser):
     return client_for(superuser)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_run_in_process():
+    """
+    Tasks run in-process after commit, as with the embedded default, also when REDIS_URL
+    names a Redis (the CI pass on PostgreSQL + Redis): no worker consumes a queue there.
+    The reliability suite runs real workers.
+    """
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     """Hashing strength is not under test; MD5 keeps the suite fast."""

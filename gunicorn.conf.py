@@ -9,12 +9,17 @@ Gunicorn settings for the container (`gunicorn --config gunicorn.conf.py`), from
   `max_connections`.
 - `GUNICORN_TIMEOUT` (30 s) before a stuck worker is killed; `GUNICORN_GRACEFUL_TIMEOUT`
   (25 s) for in-flight requests to finish on SIGTERM, inside compose's 30 s stop grace.
+- `LOG_FORMAT=json`: gunicorn's own lines (access and errors) as JSON objects too, like the
+  application's (config/log.py).
+- `METRICS_TOKEN`: Prometheus metrics on; every worker process then records into a fresh
+  directory (`PROMETHEUS_MULTIPROC_DIR`, created here unless set), which `/metrics` adds up.
 - `PORT` (8000) to listen on, all interfaces. `FORWARDED_ALLOW_IPS` and `GUNICORN_CMD_ARGS`
   are read by gunicorn itself.
 """
 
 import math
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -55,6 +60,48 @@ accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
+if os.environ.get("LOG_FORMAT") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "config.log.JsonLogFormatter"}},
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": "json",
+            },
+        },
+        "root": {"handlers": ["stdout"], "level": "WARNING"},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["stdout"], "propagate": False},
+            "gunicorn.access": {"handlers": ["stdout"], "propagate": False},
+        },
+    }
 
 # Instances are scaled and restarted by the orchestrator, not through gunicorn's control socket.
 control_socket_disable = True
+
+
+def on_starting(server):
+    """
+    Prometheus' multiprocess mode (config/metrics.py): chosen before the workers start, in a
+    directory emptied first, since values left by a previous run would be added again.
+    """
+    if not os.environ.get("METRICS_TOKEN"):
+        return
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        for stale in Path(directory).glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+            prefix="prometheus-", dir=worker_tmp_dir
+        )
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

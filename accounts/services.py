@@ -8,14 +8,15 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from config.tasks import enqueue_on_commit
 from core.services import model_update
 
-from . import links
+from . import links, tasks
 from .emails import send_email
 from .models import User
 from .tokens import RefreshToken, token_fingerprint
@@ -142,21 +143,11 @@ def token_blacklist(*, refresh: str, user: User) -> None:
 
 
 def password_reset_request(*, email: str) -> None:
-    """Email a reset link if an active account has this address; silent otherwise."""
-    user = User.objects.filter(email__iexact=email, is_active=True).first()
-    if user is None or not user.has_usable_password():
-        return
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    send_email(
-        to=user.email,
-        template="password_reset",
-        context={
-            "email": user.email,
-            "reset_url": f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}",
-            "expiry_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
-        },
-    )
+    """
+    Queue the reset email, after commit. The same task is queued whether or not an account
+    has this address (the worker looks it up), so the request costs the same either way.
+    """
+    enqueue_on_commit(tasks.send_password_reset_email, email)
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
@@ -185,6 +176,7 @@ def _link_context(path: str, token: str) -> dict:
 def email_verification_send(*, user: User) -> None:
     token = links.make(links.VERIFY_EMAIL_SALT, user=str(user.pk), email=user.email)
     send_email(
+        user=user,
         to=user.email,
         template="verify_email",
         context={"email": user.email, **_link_context("verify-email", token)},
@@ -242,11 +234,13 @@ def email_change_request(*, user: User, new_email: str, current_password: str) -
             fingerprint=token_fingerprint(user),
         )
         send_email(
+            user=user,
             to=new_email,
             template="email_change_confirm",
             context={"new_email": new_email, **_link_context("confirm-email", token)},
         )
     send_email(
+        user=user,
         to=user.email,
         template="email_change_notice",
         context={"email": user.email, "new_email": new_email},

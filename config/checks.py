@@ -23,3 +23,21 @@ def check_cache_shared_by_workers(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_tasks_have_a_broker(app_configs, **kwargs):
+    """In production, tasks without a broker would run inside the requests that queue them."""
+    if not settings.DEBUG and settings.CELERY_TASK_ALWAYS_EAGER:
+        return [
+            Warning(
+                "No Celery broker is configured: background tasks (emails) run inside the "
+                "requests that queue them.",
+                hint=(
+                    "Set CELERY_BROKER_URL or REDIS_URL and run `celery -A config worker` "
+                    "(and `celery -A config beat` for periodic jobs)."
+                ),
+                id="config.W002",
+            )
+        ]
+    return []

@@ -7,7 +7,6 @@ or a new one. It is returned in the `X-Request-ID` response header and, through
 one grep finds all lines of a request across the load balancer, gunicorn and Django.
 """
 
-import contextvars
 import logging
 import re
 import time
@@ -17,27 +16,40 @@ from urllib.parse import quote
 from django.utils.cache import patch_cache_control
 from django.utils.functional import SimpleLazyObject, empty
 
+from . import metrics
+from .context import current_request_id, current_task_id
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # Ids from outside are echoed into logs and headers: accept only short, plain tokens (UUIDs,
 # hex, base64), never anything that could forge a log line or smuggle a header.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:+/=-]{1,128}")
 
 logger = logging.getLogger("config.request")
-current_request_id = contextvars.ContextVar("request_id", default=None)
 
 
 class RequestIdLogFilter(logging.Filter):
-    """Adds `request_id` ("-" outside a request) to every record a handler formats."""
+    """
+    Adds `request_id` ("-" outside a request) and `task_id` (None outside a task) to every
+    record a handler formats.
+    """
 
     def filter(self, record):
         if not hasattr(record, "request_id"):
-            record.request_id = current_request_id.get() or "-"
+            # Django logs 4xx and 5xx responses (`django.request`) once the middleware has
+            # returned, with the request on the record.
+            request = getattr(record, "request", None)
+            record.request_id = (
+                current_request_id.get() or getattr(request, "request_id", None) or "-"
+            )
+        if not hasattr(record, "task_id"):
+            record.task_id = current_task_id.get()
         return True
 
 
 class RequestLogMiddleware:
     """
-    Assigns the request id and logs `METHOD path status duration user` once per request.
+    Assigns the request id and logs `METHOD path status duration user` once per request; the
+    same measure goes to the request metrics when they are on (config/metrics.py).
 
     Only the path is logged, never the query string, headers or body, so credentials and
     tokens cannot reach the logs. Placed first in `MIDDLEWARE`, it also sees responses that
@@ -58,6 +70,8 @@ class RequestLogMiddleware:
             duration_ms = (time.perf_counter() - started) * 1000
             response.headers[REQUEST_ID_HEADER] = request_id
             log_request(request, response, duration_ms)
+            if metrics.enabled():
+                metrics.observe_request(request, response, duration_ms / 1000)
         finally:
             current_request_id.reset(token)
         return response

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from corsheaders.defaults import default_headers
 from django.core.exceptions import ImproperlyConfigured
 
@@ -200,6 +201,51 @@ STORAGES = {
 # --- Email ----------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
+# Seconds before a mail server that stopped answering counts as down (the task then retries);
+# without it a hung server would hold a worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+
+# --- Background work (Celery, `config/celery.py`) -------------------------------------------
+# Tasks travel through the broker to `celery -A config worker`. Without a broker (the
+# embedded default) they run in-process, right after the transaction that enqueued them
+# commits, so development needs no worker; config/checks.py warns about that in production.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# A task that fails in-process is logged (and reported), never raised into the request.
+CELERY_TASK_EAGER_PROPAGATES = False
+# Acknowledged once done, and handed back to the queue when the worker process dies, so a
+# killed worker loses nothing; a task may then run twice, which every task here tolerates.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No result backend: nothing waits for results.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Redis hands a task that a worker took but never acknowledged (the worker was killed)
+    # to another after this many seconds. It must exceed the longest retry countdown
+    # (accounts/tasks.py caps it at 10 minutes), or a waiting retry would run twice.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Enqueueing while the broker is down gives up after about a second: the request answers.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.25,
+    "interval_max": 0.5,
+}
+# The worker logs through LOGGING below (request and task ids, JSON when asked).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+# `celery -A config beat` runs these. Items deleted longer ago than ITEMS_PURGE_AFTER_DAYS
+# are purged daily; 0 keeps them forever.
+ITEMS_PURGE_AFTER_DAYS = env.int("ITEMS_PURGE_AFTER_DAYS", default=30)
+CELERY_BEAT_SCHEDULE = {}
+if ITEMS_PURGE_AFTER_DAYS > 0:
+    CELERY_BEAT_SCHEDULE["purge-deleted-items"] = {
+        "task": "items.tasks.purge_deleted_items",
+        "schedule": crontab(hour=3, minute=30),
+    }
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -317,8 +363,9 @@ DJANGO_SUPERUSER_PASSWORD = env.str("DJANGO_SUPERUSER_PASSWORD", default="")
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-# Health probes (the container's HEALTHCHECK, load balancers) use plain HTTP from inside.
-SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/"]
+# Health probes (the container's HEALTHCHECK, load balancers) and Prometheus use plain HTTP
+# from inside.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/", r"^metrics$"]
 # Browsers remember HSTS for this long: lower it while trying HTTPS out (see the README).
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365
@@ -333,6 +380,10 @@ WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
+# "json": one JSON object per line (config/log.py), for log collectors; "plain" to read.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured('LOG_FORMAT must be "plain" or "json".')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -342,13 +393,14 @@ LOGGING = {
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s %(message)s"},
+        "json": {"()": "config.log.JsonLogFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "filters": ["request_id"],
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
@@ -359,3 +411,21 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Error reports (Sentry, config/sentry.py) -----------------------------------------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        # Share of requests and tasks traced for performance; errors are always reported.
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# --- Metrics (Prometheus, config/metrics.py) ------------------------------------------------
+# `/metrics` answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, metrics are off.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The port of the worker's own `/metrics` (a worker has no web server).
+METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=9808)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from . import views
+from . import metrics, views
 
 api_v1 = [
     path("", include("accounts.urls")),
@@ -18,6 +18,8 @@ urlpatterns = [
     path("", views.LandingView.as_view(), name="landing"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    # Prometheus, for a scraper holding METRICS_TOKEN; a 404 to anyone else.
+    path("metrics", metrics.metrics_view, name="metrics"),
     # Unknown API URLs answer in JSON, in debug mode too.
     re_path(r"^api/", views.api_not_found),
 ]

@@ -30,6 +30,8 @@ from django.db import transaction
 from django.utils.cache import patch_cache_control
 from django.views.decorators.cache import cache_page
 
+from config import metrics
+
 logger = logging.getLogger(__name__)
 
 ALL_OWNERS = "all"
@@ -107,9 +109,17 @@ class PageCache:
         ttl = self.ttl
         version = self.current_version(self.scope_for(request.user)) if ttl > 0 else None
         if version is None:
+            metrics.count_page(self.namespace, "bypass")
             return serve_uncached(view, request, *args, **kwargs)
-        cached_view = cache_page(ttl, key_prefix=f"{self.namespace}:{version}")(view)
+        rendered = []  # the view runs only on a miss
+
+        def render(*args, **kwargs):
+            rendered.append(True)
+            return view(*args, **kwargs)
+
+        cached_view = cache_page(ttl, key_prefix=f"{self.namespace}:{version}")(render)
         response = cached_view(request, *args, **kwargs)
+        metrics.count_page(self.namespace, "miss" if rendered else "hit")
         response.add_post_render_callback(mark_private)
         return response
 

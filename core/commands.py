@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from .services import PURGE_BATCH_SIZE, purge_deleted, purgeable
+
 
 class PurgeDeletedCommand(BaseCommand):
     """
@@ -29,7 +31,7 @@ class PurgeDeletedCommand(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=5000,
+            default=PURGE_BATCH_SIZE,
             help="rows per DELETE, so no transaction holds locks on the whole trash",
         )
 
@@ -37,21 +39,16 @@ class PurgeDeletedCommand(BaseCommand):
         if older_than < 0 or batch_size < 1:
             raise CommandError("--older-than must be >= 0 and --batch-size >= 1.")
         cutoff = timezone.now() - timedelta(days=older_than)
-        expired = self.model.all_objects.dead().filter(deleted_at__lt=cutoff)
         name = self.model._meta.verbose_name
 
         if dry_run:
-            count = expired.count()
+            count = purgeable(model=self.model, cutoff=cutoff).count()
             self.stdout.write(
                 f"Would purge {count} {name}(s) deleted before {cutoff:%Y-%m-%d %H:%M} UTC."
             )
             return
 
-        purged = 0
-        # Each batch is a transaction of its own (and one page cache bump).
-        while pks := list(expired.values_list("pk", flat=True)[:batch_size]):
-            count, _ = self.model.all_objects.filter(pk__in=pks).hard_delete()
-            purged += count
+        purged = purge_deleted(model=self.model, deleted_before=cutoff, batch_size=batch_size)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Purged {purged} {name}(s) deleted before {cutoff:%Y-%m-%d %H:%M} UTC."

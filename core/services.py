@@ -96,3 +96,26 @@ def restore(*, instance, by):
             "%s %s restored by %s", instance._meta.label, instance.pk, getattr(by, "pk", None)
         )
     return instance
+
+
+# Rows per DELETE when purging, so no transaction holds locks on the whole trash.
+PURGE_BATCH_SIZE = 5000
+
+
+def purgeable(*, model, cutoff):
+    """The rows of `model` deleted before `cutoff`: what a purge removes."""
+    return model.all_objects.dead().filter(deleted_at__lt=cutoff)
+
+
+def purge_deleted(*, model, deleted_before, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """
+    Hard-delete the rows deleted before `deleted_before`, batch by batch, each a transaction
+    of its own (and one page cache bump); returns how many went. The `purge_deleted_<rows>`
+    commands and the daily task (`items.tasks`) call this.
+    """
+    expired = purgeable(model=model, cutoff=deleted_before)
+    purged = 0
+    while pks := list(expired.values_list("pk", flat=True)[:batch_size]):
+        count, _ = model.all_objects.filter(pk__in=pks).hard_delete()
+        purged += count
+    return purged

@@ -15,6 +15,8 @@ from rest_framework.filters import OrderingFilter, SearchFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from config import metrics
+
 from . import services
 from .cache import serve_uncached
 from .filters import StableOrderingFilter
@@ -43,6 +45,8 @@ class CachedPagesMixin:
     def serve_cached(self, view, request, *args, **kwargs):
         page_cache = self.queryset.model.page_cache
         if page_cache is None or not self.query_is_cacheable(request):
+            if page_cache is not None:
+                metrics.count_page(page_cache.namespace, "bypass")
             return serve_uncached(view, request, *args, **kwargs)
         return page_cache.serve(view, request, *args, **kwargs)
 

@@ -4,6 +4,7 @@ settings, `manage.py` commands in the same environment, plain HTTP requests to i
 """
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -153,3 +154,93 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class CeleryWorker:
+    """`celery -A config worker` with the given environment, in a process group of its own."""
+
+    def __init__(self, env, log_path, *, concurrency=1):
+        self.env = env
+        self.log_path = Path(log_path)
+        self.concurrency = concurrency
+        self.process = None
+
+    def start(self, timeout=START_TIMEOUT):
+        log = open(self.log_path, "a")  # noqa: SIM115  (the child keeps its own descriptor)
+        with log:
+            self.process = subprocess.Popen(
+                # --quiet: no start-up banner, which is not a log line (LOG_FORMAT=json).
+                [sys.executable, "-m", "celery", "--quiet", "-A", "config", "worker", "-l", "INFO",
+                 "--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle",
+                 "--without-heartbeat", "--hostname", f"reliability-{os.getpid()}-{id(self)}@%h"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited:\n{self.log()}")
+            if " ready." in self.log():
+                return self
+            time.sleep(0.2)
+        self.kill()
+        raise RuntimeError(f"the worker was not ready in {timeout}s:\n{self.log()}")
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self):
+        """SIGKILL to the main process and its pool at once: nothing gets to clean up."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class SmtpSink:
+    """
+    A local SMTP server (aiosmtpd) keeping the messages it accepts. It can be stopped and
+    started again on the same port, or made to hang before answering a message's data, as a
+    stuck server does: a message it never answered was never delivered.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.messages = []
+        self.holding = False
+        self.held = 0
+        self.controller = None
+
+    def start(self):
+        import asyncio
+
+        from aiosmtpd.controller import Controller
+
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                if sink.holding:
+                    sink.held += 1
+                    await asyncio.sleep(3600)  # cancelled when the sink stops
+                sink.messages.append(envelope)
+                return "250 Message accepted for delivery"
+
+        self.controller = Controller(Handler(), hostname=HOST, port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def messages_to(self, address):
+        return [message for message in self.messages if address in message.rcpt_tos]

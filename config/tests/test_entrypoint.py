@@ -17,6 +17,7 @@ import time
 import urllib.parse
 import uuid
 
+import celery
 import psycopg
 import pytest
 
@@ -226,6 +227,20 @@ def test_migrations_can_be_left_to_a_release_step(image_root, container_env, tmp
     assert "Database 'default' is ready." in output
     assert "[ ] 0001_initial" in output  # the given command ran, on an unmigrated database
     assert "Applying" not in output
+    assert "superuser" not in output.lower()
+
+
+def test_celery_containers_wait_for_the_database_but_neither_migrate_nor_seed(
+    image_root, container_env, tmp_path
+):
+    log_path = tmp_path / "worker.log"
+    process = start(image_root, container_env, log_path, "celery", "--version")
+    assert process.wait(timeout=START_TIMEOUT) == 0, log_path.read_text()
+    stop(process)
+    output = log_path.read_text()
+    assert "Database 'default' is ready." in output
+    assert celery.__version__ in output  # the given command ran
+    assert "Applying" not in output and "Operations to perform" not in output
     assert "superuser" not in output.lower()
 
 

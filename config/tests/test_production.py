@@ -48,6 +48,13 @@ SPEC_VARIABLES = [
     "DJANGO_SUPERUSER_PASSWORD",
     "NUM_PROXIES",
     "WEB_CONCURRENCY",
+    "CELERY_BROKER_URL",
+    "ITEMS_PURGE_AFTER_DAYS",
+    "SENTRY_DSN",
+    "SENTRY_ENVIRONMENT",
+    "SENTRY_TRACES_SAMPLE_RATE",
+    "LOG_FORMAT",
+    "METRICS_TOKEN",
 ]
 # Read by the container rather than by settings.py.
 CONTAINER_VARIABLES = [
@@ -57,6 +64,7 @@ CONTAINER_VARIABLES = [
     "GUNICORN_TIMEOUT",
     "GUNICORN_GRACEFUL_TIMEOUT",
     "POSTGRES_PASSWORD",
+    "PROMETHEUS_MULTIPROC_DIR",
 ]
 
 
@@ -84,8 +92,14 @@ def load_settings(monkeypatch, **env):
 # --- check --deploy and the secret -----------------------------------------------------------
 
 
+# docker-compose.yml sets REDIS_URL beside .env; the checks do not connect to it.
+COMPOSE_URLS = {"REDIS_URL": "redis://redis:6379/0"}
+
+
 def test_check_deploy_is_clean_with_the_documented_production_env():
-    result = run([*MANAGE, "check", "--deploy", "--fail-level", "WARNING"], production_env())
+    result = run(
+        [*MANAGE, "check", "--deploy", "--fail-level", "WARNING"], production_env(**COMPOSE_URLS)
+    )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
 
@@ -97,22 +111,25 @@ def test_check_deploy_is_clean_with_the_documented_production_env():
         ({"DJANGO_SECRET_KEY": example_env()["DJANGO_SECRET_KEY"]}, "security.W009"),
         ({"DJANGO_SECURE_SSL_REDIRECT": "false"}, "security.W008"),
         ({"DJANGO_SECURE_HSTS_SECONDS": "0"}, "security.W004"),
-        ({"WEB_CONCURRENCY": "4"}, "config.W001"),
+        ({"WEB_CONCURRENCY": "4", "REDIS_URL": None}, "config.W001"),
+        # Without a broker, emails would be sent inside the requests.
+        ({"REDIS_URL": None}, "config.W002"),
     ],
 )
 def test_check_deploy_reports_a_weakened_production_env(overrides, issue):
-    result = run(
-        [*MANAGE, "check", "--deploy", "--fail-level", "WARNING"], production_env(**overrides)
-    )
+    env = production_env(**{**COMPOSE_URLS, **overrides})
+    result = run([*MANAGE, "check", "--deploy", "--fail-level", "WARNING"], env)
     assert result.returncode != 0
     assert issue in result.stderr
 
 
 def test_check_deploy_is_clean_in_cookie_mode_and_warns_without_cors_origins():
     command = [*MANAGE, "check", "--deploy", "--fail-level", "WARNING"]
-    clean = run(command, production_env(JWT_REFRESH_COOKIE="true"))
+    clean = run(command, production_env(**COMPOSE_URLS, JWT_REFRESH_COOKIE="true"))
     assert clean.returncode == 0, clean.stderr
-    no_origins = run(command, production_env(JWT_REFRESH_COOKIE="true", CORS_ALLOWED_ORIGINS=""))
+    no_origins = run(
+        command, production_env(**COMPOSE_URLS, JWT_REFRESH_COOKIE="true", CORS_ALLOWED_ORIGINS="")
+    )
     assert no_origins.returncode != 0
     assert "accounts.W002" in no_origins.stderr
 
@@ -401,23 +418,34 @@ def test_secrets_and_local_state_stay_out_of_the_image():
         assert path in patterns
 
 
-def test_compose_runs_the_api_with_postgres_and_redis():
+def test_compose_runs_the_api_worker_and_beat_with_postgres_and_redis():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"api", "db", "redis"}
+    assert set(services) == {"api", "worker", "beat", "db", "redis", "broker"}
     for service in services.values():
         assert service["healthcheck"]["test"]
-    api = services["api"]
-    assert api["env_file"] == ".env"
-    assert api["depends_on"] == {
-        "db": {"condition": "service_healthy"},
-        "redis": {"condition": "service_healthy"},
-    }
+    api, worker, beat = services["api"], services["worker"], services["beat"]
+    for app in (api, worker, beat):
+        assert app["image"] == api["image"] and app["build"] == "."
+        assert app["env_file"] == ".env"
+        assert app["depends_on"] == {
+            "db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+            "broker": {"condition": "service_healthy"},
+        }
+        assert app["environment"]["DATABASE_URL"].startswith("postgres://")
+        assert app["environment"]["REDIS_URL"].startswith("redis://redis:")
+        assert app["environment"]["CELERY_BROKER_URL"].startswith("redis://broker:")
     assert api["healthcheck"]["test"] == ["CMD", *dockerfile_exec_form("HEALTHCHECK")]
-    assert api["environment"]["DATABASE_URL"].startswith("postgres://")
-    assert api["environment"]["REDIS_URL"].startswith("redis://redis:")
-    volume = services["db"]["volumes"][0].split(":")[0]
-    assert volume in compose["volumes"]
+    assert "command" not in api  # the image's CMD: gunicorn
+    assert worker["command"] == ["celery", "-A", "config", "worker", "-l", "INFO"]
+    assert "celery -A config inspect ping" in worker["healthcheck"]["test"][1]
+    assert beat["command"][:6] == ["celery", "-A", "config", "beat", "-l", "INFO"]
+    # The queue is kept on disk and never evicted; the cache is neither.
+    assert "noeviction" in services["broker"]["command"]
+    for service in ("db", "broker"):
+        volume = services[service]["volumes"][0].split(":")[0]
+        assert volume in compose["volumes"]
 
 
 # --- documentation of the environment ---------------------------------------------------------
