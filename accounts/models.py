@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.cache import RowCache
+
 from .managers import UserManager
 from .validators import clean_full_name, validate_email_characters
 
@@ -38,6 +40,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
 
     objects = UserManager()
+    # What JWT authentication needs of the user, exact (see `accounts.authentication`).
+    auth_cache = RowCache("users", ttl_setting="USER_CACHE_TTL")
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"

@@ -350,6 +350,9 @@ CORS_ALLOW_CREDENTIALS = JWT_REFRESH_COOKIE
 
 # --- Items ----------------------------------------------------------------------------------
 ITEMS_CACHE_TTL = env.int("ITEMS_CACHE_TTL", default=300)
+# Seconds the user that authentication loads stays cached; every change to the user replaces
+# it at once regardless. The bound on staleness only if Redis fails during that replacement.
+USER_CACHE_TTL = env.int("USER_CACHE_TTL", default=60)
 
 # --- Superuser seed -------------------------------------------------------------------------
 DJANGO_SUPERUSER_EMAIL = env.str("DJANGO_SUPERUSER_EMAIL", default="")

@@ -2,8 +2,8 @@
 Per-owner caching of a resource's responses: the whole key scheme lives here.
 
 Each cached resource declares one `PageCache` on its model (a namespace and the name of its
-TTL setting). Pages are stored by Django's `cache_page`, varied on `Authorization`, under a
-key prefix that carries a *version* per scope: the owner's own for a user who sees one
+TTL setting). A page is stored whole (body, headers, ETag) under one key, computed without a
+lookup from the user, the URL and a *version* per scope: the owner's own for a user who sees one
 owner's rows, a global one for a user who sees every owner's. Which scope a user gets is not
 decided here but by the model's `visible_owner` rule, the one `owned_by` filters with. A
 change to a row replaces the versions of the owners it touches, and the global one, once the
@@ -21,20 +21,23 @@ a request whose version cannot be read (Redis down or hung) pays one socket time
 bypasses the page cache, reading the database.
 """
 
+import hashlib
 import logging
 import uuid
 
 from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
-from django.utils.cache import patch_cache_control
-from django.views.decorators.cache import cache_page
+from django.http import HttpResponse
+from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 
 from config import metrics
 
 logger = logging.getLogger(__name__)
 
 ALL_OWNERS = "all"
+# What `RowCache.get` returns as the keys it was asked to read along when Redis did not answer.
+UNAVAILABLE = object()
 
 
 def new_version() -> str:
@@ -68,11 +71,23 @@ class PageCache:
         owner = self.model.all_objects.visible_owner(user)
         return ALL_OWNERS if owner is None else str(owner.pk)
 
-    def current_version(self, scope) -> str | None:
-        """The scope's version, created on first use; None when the cache does not answer."""
+    def candidate_version_keys(self, user_id) -> list:
+        """The version keys a user's pages can depend on, before the user is loaded."""
+        return [self.version_key(str(user_id)), self.version_key(ALL_OWNERS)]
+
+    def current_version(self, scope, *, prefetched=None) -> str | None:
+        """
+        The scope's version, created on first use; None when the cache does not answer.
+
+        `prefetched` is what the authentication read with the user (`RowCache.get`): its
+        value for the key when found, or UNAVAILABLE when Redis did not answer then, so a
+        hung Redis costs a request one socket timeout, not two.
+        """
         versions, key = caches["strict"], self.version_key(scope)
+        if prefetched is UNAVAILABLE:
+            return None
         try:
-            version = versions.get(key)
+            version = (prefetched or {}).get(key) or versions.get(key)
             if version is None:
                 candidate = new_version()
                 # `add` keeps whichever process got there first; read back the winner.
@@ -95,33 +110,62 @@ class PageCache:
         """Bump once the surrounding transaction commits (at once outside one)."""
         PendingBumps.add(self.stale_keys(owner_ids), using=using)
 
+    def page_key(self, version, request) -> str:
+        """
+        A page's key, computed without a lookup: the response is a function of the user, the
+        absolute URL (pagination links carry the host) and, with several renderers, `Accept`.
+        `cache_page` would first read a header list to learn that, one more round trip.
+        """
+        user = request.user.pk
+        url = request.build_absolute_uri()
+        accept = request.META.get("HTTP_ACCEPT", "")
+        digest = hashlib.md5(f"{user}|{url}|{accept}".encode(), usedforsecurity=False)
+        return f"{self.namespace}:page:{version}:{digest.hexdigest()}"
+
     def serve(self, view, request, *args, **kwargs):
         """
         Answer `view(request, ...)` from the page cache, per user and version.
 
         Called from a ViewSet action, not `dispatch`, so authentication, permissions and
         throttles have already passed: a revoked token or a deactivated user never gets a
-        cached page. Browsers and shared caches get `private, no-cache` (always revalidate,
-        with the ETag from ConditionalGetMiddleware). `cache_page` stores a DRF response only
-        once it is rendered and refuses one already marked private, so the header is set
-        after rendering too, by a post-render callback registered after its own.
+        cached page. A page is stored whole (body, headers and ETag) under one key and
+        served with one read. Browsers and shared caches get `private, no-cache` (always
+        revalidate, with the stored ETag, which ConditionalGetMiddleware compares).
         """
         ttl = self.ttl
-        version = self.current_version(self.scope_for(request.user)) if ttl > 0 else None
+        if ttl <= 0 or request.method not in ("GET", "HEAD"):
+            return serve_uncached(view, request, *args, **kwargs)
+        prefetched = getattr(request, "prefetched_cache", None)
+        version = self.current_version(self.scope_for(request.user), prefetched=prefetched)
         if version is None:
             metrics.count_page(self.namespace, "bypass")
             return serve_uncached(view, request, *args, **kwargs)
-        rendered = []  # the view runs only on a miss
+        key = self.page_key(version, request)
+        pages = caches["default"]  # errors read as a miss: a dead Redis never fails a request
+        stored = pages.get(key)
+        if stored is not None:
+            metrics.count_page(self.namespace, "hit")
+            return mark_private(page_from_cache(stored))
+        metrics.count_page(self.namespace, "miss")
 
-        def render(*args, **kwargs):
-            rendered.append(True)
-            return view(*args, **kwargs)
+        def store(response):
+            if response.status_code == 200 and request.method == "GET":
+                set_response_etag(response)
+                pages.set(key, page_for_cache(response), ttl)
+            return mark_private(response)
 
-        cached_view = cache_page(ttl, key_prefix=f"{self.namespace}:{version}")(render)
-        response = cached_view(request, *args, **kwargs)
-        metrics.count_page(self.namespace, "miss" if rendered else "hit")
-        response.add_post_render_callback(mark_private)
+        response = view(request, *args, **kwargs)
+        response.add_post_render_callback(store)
         return response
+
+
+def page_for_cache(response) -> tuple:
+    return response.content, list(response.items())
+
+
+def page_from_cache(stored) -> HttpResponse:
+    content, headers = stored
+    return HttpResponse(content, headers=dict(headers))
 
 
 def serve_uncached(view, request, *args, **kwargs):
@@ -132,11 +176,102 @@ def serve_uncached(view, request, *args, **kwargs):
 
 
 def mark_private(response):
-    """Replace the public lifetime `cache_page` gave the page with "always revalidate"."""
-    del response["Expires"]
-    del response["Cache-Control"]
+    """Browsers may keep the page, per token, but must revalidate it (ETag) every time."""
     patch_cache_control(response, private=True, no_cache=True)
+    patch_vary_headers(response, ["Authorization"])
     return response
+
+
+class RowCache:
+    """
+    An exact cache of what a hot path needs of one row, declared on its model like a
+    `PageCache`: `auth_cache = RowCache("users", ttl_setting="USER_CACHE_TTL")`.
+
+    Each entry is stored with the version it was read under, and counts only while that is
+    still the row's version. A change deletes the version once its transaction commits
+    (`invalidate_on_commit`); the next reader then creates a fresh random one *before*
+    loading the row, so a reader that loaded the row before the change can only store a
+    dead entry, and a version that vanishes (expiry, eviction, a restart) can never match an
+    older entry again. Versions and entries both expire after the TTL, so eviction under
+    `volatile-lru` may drop them: that only costs a miss.
+
+    Reads go through the "strict" alias: when Redis does not answer, the row comes from the
+    database and nothing else is tried in Redis for that read.
+    """
+
+    def __init__(self, namespace: str, *, ttl_setting: str):
+        self.namespace = namespace
+        self.ttl_setting = ttl_setting
+        self.model = None
+
+    def contribute_to_class(self, model, name):
+        self.model = model
+        setattr(model, name, self)
+
+    def __repr__(self):
+        return f"<RowCache {self.namespace}>"
+
+    @property
+    def ttl(self) -> int:
+        return getattr(settings, self.ttl_setting)
+
+    def version_key(self, pk) -> str:
+        return f"{self.namespace}:version:{pk}"
+
+    def entry_key(self, pk) -> str:
+        return f"{self.namespace}:row:{pk}"
+
+    def get(self, pk, *, load, also=()) -> tuple:
+        """
+        `(data, also_values)`: the row's cached data, or `load()`'s on a miss, and the values
+        of the keys in `also` (version keys a view will need), read in the same round trip;
+        `also_values` is UNAVAILABLE when Redis did not answer.
+        """
+        store, ttl = caches["strict"], self.ttl
+        version_key, entry_key = self.version_key(pk), self.entry_key(pk)
+        try:
+            found = store.get_many([version_key, entry_key, *also] if ttl > 0 else list(also))
+        except Exception:
+            logger.warning("%s unavailable; reading the database", self)
+            return load(), UNAVAILABLE
+        also_values = {key: found[key] for key in also if key in found}
+        if ttl <= 0:
+            return load(), also_values
+        version, entry = found.get(version_key), found.get(entry_key)
+        if version is not None and entry is not None and entry[0] == version:
+            return entry[1], also_values
+        try:
+            if version is None:
+                candidate = new_version()
+                added = store.add(version_key, candidate, None)
+                version = candidate if added else store.get(version_key)
+        except Exception:
+            logger.warning("%s unavailable; reading the database", self)
+            return load(), also_values
+        data = load()
+        if version is not None and data is not None:
+            try:
+                store.set(entry_key, (version, data), ttl)
+            except Exception:
+                logger.warning("%s unavailable; the row stays uncached", self)
+        return data, also_values
+
+    def bump_on_commit(self, pk, *, using=None, with_pages=False) -> None:
+        """
+        Give the row a fresh version now and again once the surrounding transaction commits.
+        The commit is what other processes wait for; the first bump serves readers on this
+        connection, which see the change before it commits (tests run that way).
+        `with_pages`: join the page caches' bumps of the transaction (`PendingBumps`, one
+        round trip), for a change that moves pages too, such as deleting an owner.
+        """
+        keys = {self.version_key(pk)}
+        PendingBumps.write_now(keys)
+        if not transaction.get_connection(using).in_atomic_block:
+            return  # autocommit: the change has committed already
+        if with_pages:
+            PendingBumps.add(keys, using=using)
+        else:
+            transaction.on_commit(lambda: PendingBumps.write_now(keys), using=using)
 
 
 def write_versions(keys) -> None:
@@ -165,7 +300,7 @@ class PendingBumps:
         connection = transaction.get_connection(using)
         if not connection.in_atomic_block:
             # Autocommit: the write has committed already.
-            cls._write(set(keys))
+            cls.write_now(set(keys))
             return
         pending = getattr(connection, cls.attribute, None)
         if pending is None or pending.done or not pending.is_registered(connection):
@@ -179,10 +314,10 @@ class PendingBumps:
 
     def flush(self) -> None:
         self.done = True
-        self._write(self.keys)
+        self.write_now(self.keys)
 
     @staticmethod
-    def _write(keys) -> None:
+    def write_now(keys) -> None:
         try:
             write_versions(keys)
         except Exception:

@@ -36,6 +36,14 @@ class CachedPagesMixin:
     invalid one is a 400, and only 200s are stored.
     """
 
+    def initial(self, request, *args, **kwargs):
+        # Authentication reads the page versions this request may need with the user: one
+        # round trip (see `accounts.authentication`).
+        page_cache = self.queryset.model.page_cache
+        if self.action in ("list", "retrieve") and page_cache is not None:
+            request.prefetch_for_user = page_cache.candidate_version_keys
+        super().initial(request, *args, **kwargs)
+
     def list(self, request, *args, **kwargs):
         return self.serve_cached(super().list, request, *args, **kwargs)
 

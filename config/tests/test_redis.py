@@ -31,7 +31,7 @@ def test_cached_pages_are_stored_compressed(redis_caches, auth_client, user):
     assert page.status_code == 200
 
     client = redis_caches.client()
-    (page_key,) = client.scan_iter(":1:views.decorators.cache.cache_page.*")
+    (page_key,) = client.scan_iter(":1:items:page:*")
     stored = client.get(page_key)
     raw = zlib.decompress(stored)  # raises unless compressed
     assert len(stored) < len(raw) / 2
@@ -55,11 +55,13 @@ def test_every_key_but_the_cache_versions_expires(
 
     stored = ttls(redis_caches)
     versions = {key for key in stored if ":version:" in key}
-    assert len(versions) == 2  # the owner's and the superusers'
+    # The owner's and the superusers' pages, and the two users' authentication entries.
+    assert {key.split(":version:")[0] for key in versions} == {":1:items", ":1:users"}
+    assert len(versions) == 4
     assert {key for key, ttl in stored.items() if ttl < 0} == versions
     for kind in [
-        "cache_page",
-        "cache_header",
+        "items:page:",
+        "users:row:",
         "throttle_login",
         "throttle_password_reset",
         "throttle_user",
@@ -90,7 +92,7 @@ def test_a_full_redis_evicts_pages_never_versions(
     assert superuser_client.get(ITEMS).status_code == 200
     assert auth_client.get(ITEMS).status_code == 200
     versions = {key: client.get(key) for key in client.scan_iter() if b":version:" in key}
-    assert len(versions) == 2
+    assert len(versions) == 4  # two page scopes, two users' authentication entries
     # Room for a few pages only; then 60 more pages of 41 to 100 items (5-15 kB each).
     client.config_set("maxmemory", client.info("memory")["used_memory"] + 150_000)
     for size in range(41, 101):

@@ -1,6 +1,7 @@
 """
 Two server processes sharing PostgreSQL and Redis, as two instances behind a load balancer:
-a write through one shows at once in the other's cached pages.
+a write through one shows at once in the other's cached pages, and every account event that
+ends a token ends it at once in the other, which had the user in its authentication cache.
 """
 
 import pytest
@@ -10,7 +11,13 @@ from testing.servers import Gunicorn, manage, server_env
 
 @pytest.fixture
 def two_servers(database_url, redis_url, tmp_path):
-    env = server_env(database_url=database_url, redis_url=redis_url)
+    # Sign-ups and sign-ins are how users are made here, a dozen of them.
+    env = server_env(
+        database_url=database_url,
+        redis_url=redis_url,
+        THROTTLE_LOGIN_RATE="1000/min",
+        THROTTLE_REGISTER_RATE="1000/min",
+    )
     manage(env, "migrate", "--no-input")
     servers = []
     try:
@@ -67,3 +74,96 @@ def test_writes_in_one_process_show_at_once_in_the_other(two_servers):
     assert call(a, "DELETE", f"items/{item['id']}/", token=alice)[0] == 204
     assert titles(b, "items/", alice) == []
     assert call(b, "GET", f"items/{item['id']}/", token=alice)[0] == 404
+
+
+PASSWORD = "a-long-enough-passphrase-1"
+
+
+def run_shell(server, code):
+    """Run `code` in a third process (as the admin site or a command would)."""
+    return manage(server.env, "shell", "-c", code)
+
+
+def user_id(server, token):
+    status, me = call(server, "GET", "users/me/", token=token)
+    assert status == 200, me
+    return me["id"]
+
+
+def assert_cached_and_alive(servers, token):
+    for server in servers:
+        for path in ("users/me/", "items/", "users/me/"):
+            assert call(server, "GET", path, token=token)[0] == 200
+
+
+def assert_ended(server, token):
+    for path in ("users/me/", "items/"):
+        assert call(server, "GET", path, token=token)[0] == 401, path
+
+
+def test_account_events_end_tokens_at_once_in_the_other_process(two_servers):
+    a, b = two_servers
+    admin = sign_up(a, "admin@example.com")
+    run_shell(
+        a,
+        "from accounts.models import User; u = User.objects.get(email='admin@example.com'); "
+        "u.is_superuser = True; u.save()",
+    )
+
+    # Password change.
+    token = sign_up(a, "password@example.com")
+    assert_cached_and_alive([a, b], token)
+    body = {"current_password": PASSWORD, "new_password": "another-long-passphrase-2"}
+    assert call(a, "POST", "users/me/password/", body, token=token)[0] == 204
+    assert_ended(b, token)
+
+    # Password reset, from a third process.
+    token = sign_up(a, "reset@example.com")
+    assert_cached_and_alive([a, b], token)
+    run_shell(
+        a,
+        "from django.contrib.auth.tokens import default_token_generator as tokens; "
+        "from django.utils.http import urlsafe_base64_encode; "
+        "from accounts import services; from accounts.models import User; "
+        "u = User.objects.get(email='reset@example.com'); "
+        "services.password_reset_confirm(uid=urlsafe_base64_encode(str(u.pk).encode()), "
+        "token=tokens.make_token(u), new_password='another-long-passphrase-2')",
+    )
+    assert_ended(b, token)
+
+    # Email change: requested through one process, confirmed by its link in a third.
+    token = sign_up(a, "old@example.com")
+    body = {"new_email": "new@example.com", "current_password": PASSWORD}
+    assert call(a, "POST", "users/me/email/", body, token=token)[0] == 202
+    assert_cached_and_alive([a, b], token)
+    run_shell(
+        a,
+        "from accounts import links, services; from accounts.models import User; "
+        "from accounts.tokens import token_fingerprint; "
+        "u = User.objects.get(email='old@example.com'); "
+        "services.email_change_confirm(token=links.make(links.CHANGE_EMAIL_SALT, "
+        "user=str(u.pk), email='new@example.com', "
+        "requested=u.email_change_requested_at.isoformat(), fingerprint=token_fingerprint(u)))",
+    )
+    assert_ended(b, token)
+
+    # Deactivation and deletion by a superuser.
+    for method, body in (("PATCH", {"is_active": False}), ("DELETE", None)):
+        token = sign_up(a, f"{method.lower()}@example.com")
+        assert_cached_and_alive([a, b], token)
+        status, _ = call(a, method, f"users/{user_id(a, token)}/", body, token=admin)
+        assert status in (200, 204)
+        assert_ended(b, token)
+
+    # A superuser flag removed: the trash is refused at once.
+    token = sign_up(a, "demoted@example.com")
+    run_shell(
+        a,
+        "from accounts.models import User; u = User.objects.get(email='demoted@example.com'); "
+        "u.is_superuser = True; u.save()",
+    )
+    for server in (a, b):
+        assert call(server, "GET", "items/deleted/", token=token)[0] == 200
+    body = {"is_superuser": False}
+    assert call(a, "PATCH", f"users/{user_id(a, token)}/", body, token=admin)[0] == 200
+    assert call(b, "GET", "items/deleted/", token=token)[0] == 403
