@@ -106,13 +106,15 @@ def redis_caches(url):
     """
     Two views of one Redis store (tests point them at a private server).
 
-    "default" swallows Redis errors (a dead Redis must never fail a request) and holds the
-    cached pages, compressed (zlib: a page of 20 items to about 30 %). "strict" raises
-    them, for callers that must know the cache did not answer: the item cache versions
-    (which then bypass the page cache at once) and the throttles (which then fall back to
-    "throttle_fallback", per process, instead of silently letting everything through). Its
-    values are small and stay uncompressed; no key is read through both aliases.
+    "default" swallows Redis errors (a dead Redis must never fail a request). "strict" raises
+    them, for callers that must know the cache did not answer: the page and authentication
+    caches (which then read the database at once, after one timeout) and the throttles
+    (which then fall back to "throttle_fallback", per process, instead of silently letting
+    everything through).
     """
+    # Values over 15 bytes are stored zlib-compressed (a page of 20 items to about 30 %);
+    # smaller ones are stored, and read back, as they are.
+    compressed = {"COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor"}
     options = {
         # A dead or hung Redis costs a request at most these timeouts, never an error.
         "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
@@ -122,16 +124,12 @@ def redis_caches(url):
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": url,
-            "OPTIONS": {
-                **options,
-                "IGNORE_EXCEPTIONS": True,
-                "COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor",
-            },
+            "OPTIONS": {**options, "IGNORE_EXCEPTIONS": True, **compressed},
         },
         "strict": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": url,
-            "OPTIONS": options,
+            "OPTIONS": {**options, **compressed},
         },
     }
 

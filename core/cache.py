@@ -110,17 +110,24 @@ class PageCache:
         """Bump once the surrounding transaction commits (at once outside one)."""
         PendingBumps.add(self.stale_keys(owner_ids), using=using)
 
-    def page_key(self, version, request) -> str:
+    def page_key(self, user_id, request) -> str:
         """
-        A page's key, computed without a lookup: the response is a function of the user, the
-        absolute URL (pagination links carry the host) and, with several renderers, `Accept`.
-        `cache_page` would first read a header list to learn that, one more round trip.
+        A page's key, known before the user is loaded: the response is a function of the
+        user, the absolute URL (pagination links carry the host) and, with several renderers,
+        `Accept`. The version is stored with the page, not in its key, so the authentication
+        can read the page in the same round trip as the user and the versions.
         """
-        user = request.user.pk
         url = request.build_absolute_uri()
         accept = request.META.get("HTTP_ACCEPT", "")
-        digest = hashlib.md5(f"{user}|{url}|{accept}".encode(), usedforsecurity=False)
-        return f"{self.namespace}:page:{version}:{digest.hexdigest()}"
+        digest = hashlib.md5(f"{user_id}|{url}|{accept}".encode(), usedforsecurity=False)
+        return f"{self.namespace}:page:{digest.hexdigest()}"
+
+    def prefetch_keys(self, request):
+        """What `request` may read, as a function of the token's user id (see `RowCache.get`)."""
+        return lambda user_id: [
+            *self.candidate_version_keys(user_id),
+            self.page_key(user_id, request),
+        ]
 
     def serve(self, view, request, *args, **kwargs):
         """
@@ -128,22 +135,31 @@ class PageCache:
 
         Called from a ViewSet action, not `dispatch`, so authentication, permissions and
         throttles have already passed: a revoked token or a deactivated user never gets a
-        cached page. A page is stored whole (body, headers and ETag) under one key and
-        served with one read. Browsers and shared caches get `private, no-cache` (always
-        revalidate, with the stored ETag, which ConditionalGetMiddleware compares).
+        cached page. A page is stored whole (body, headers and ETag) with the version it was
+        rendered under, and served only while that is still the scope's version: like a
+        `RowCache` entry, a page rendered before a change can only be stored dead. Browsers
+        and shared caches get `private, no-cache` (always revalidate, with the stored ETag,
+        which ConditionalGetMiddleware compares).
         """
         ttl = self.ttl
+        prefetched = getattr(request, "prefetched_cache", None)
         if ttl <= 0 or request.method not in ("GET", "HEAD"):
             return serve_uncached(view, request, *args, **kwargs)
-        prefetched = getattr(request, "prefetched_cache", None)
+        if prefetched is UNAVAILABLE:
+            metrics.count_page(self.namespace, "bypass")
+            return serve_uncached(view, request, *args, **kwargs)
         version = self.current_version(self.scope_for(request.user), prefetched=prefetched)
         if version is None:
             metrics.count_page(self.namespace, "bypass")
             return serve_uncached(view, request, *args, **kwargs)
-        key = self.page_key(version, request)
-        pages = caches["default"]  # errors read as a miss: a dead Redis never fails a request
-        stored = pages.get(key)
-        if stored is not None:
+        pages, key = caches["strict"], self.page_key(request.user.pk, request)
+        try:
+            stored = prefetched.get(key) if prefetched is not None else pages.get(key)
+        except Exception:
+            logger.warning("%s pages unavailable; serving from the database", self)
+            metrics.count_page(self.namespace, "bypass")
+            return serve_uncached(view, request, *args, **kwargs)
+        if stored is not None and stored[0] == version:
             metrics.count_page(self.namespace, "hit")
             return mark_private(page_from_cache(stored))
         metrics.count_page(self.namespace, "miss")
@@ -151,7 +167,10 @@ class PageCache:
         def store(response):
             if response.status_code == 200 and request.method == "GET":
                 set_response_etag(response)
-                pages.set(key, page_for_cache(response), ttl)
+                try:
+                    pages.set(key, (version, *page_for_cache(response)), ttl)
+                except Exception:
+                    logger.warning("%s pages unavailable; the page stays unstored", self)
             return mark_private(response)
 
         response = view(request, *args, **kwargs)
@@ -164,7 +183,7 @@ def page_for_cache(response) -> tuple:
 
 
 def page_from_cache(stored) -> HttpResponse:
-    content, headers = stored
+    _version, content, headers = stored
     return HttpResponse(content, headers=dict(headers))
 
 

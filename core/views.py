@@ -37,11 +37,11 @@ class CachedPagesMixin:
     """
 
     def initial(self, request, *args, **kwargs):
-        # Authentication reads the page versions this request may need with the user: one
-        # round trip (see `accounts.authentication`).
+        # Authentication reads the page versions and the page this request may need with
+        # the user: one round trip (see `accounts.authentication`).
         page_cache = self.queryset.model.page_cache
         if self.action in ("list", "retrieve") and page_cache is not None:
-            request.prefetch_for_user = page_cache.candidate_version_keys
+            request.prefetch_for_user = page_cache.prefetch_keys(request)
         super().initial(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
