@@ -143,9 +143,9 @@ class PageCache:
         """
         ttl = self.ttl
         prefetched = getattr(request, "prefetched_cache", None)
-        if ttl <= 0 or request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD"):
             return serve_uncached(view, request, *args, **kwargs)
-        if prefetched is UNAVAILABLE:
+        if ttl <= 0 or prefetched is UNAVAILABLE:
             metrics.count_page(self.namespace, "bypass")
             return serve_uncached(view, request, *args, **kwargs)
         version = self.current_version(self.scope_for(request.user), prefetched=prefetched)
