@@ -1,11 +1,12 @@
 -- The wrk script of bench/load.py:
---   wrk ... -s bench/load.lua URL -- MODE HOST API_PREFIX USERS_FILE
+--   wrk ... -s bench/load.lua URL -- MODE HOST API_PREFIX USERS_FILE RUN_ID
 -- USERS_FILE holds one "token item-id" line per user; each request takes the next line, so
--- the load is spread over every user. done() prints one JSON line for bench/load.py.
+-- the load is spread over every user. RUN_ID, fresh per run, makes every uncached request's
+-- query string unique across runs, not only within one. done() prints one JSON line for bench/load.py.
 
 thread_id = 0 -- set per thread by setup()
 local threads = {}
-local mode, host, api
+local mode, host, api, run_id
 local tokens, items = {}, {}
 local counter = 0
 
@@ -15,7 +16,7 @@ function setup(thread)
 end
 
 function init(args)
-  mode, host, api = args[1], args[2], args[3]
+  mode, host, api, run_id = args[1], args[2], args[3], args[5]
   for line in io.lines(args[4]) do
     local token, item = line:match("^(%S+)%s*(%S*)$")
     table.insert(tokens, token)
@@ -34,9 +35,13 @@ function request()
   elseif mode == "cached_list" then
     return wrk.format("GET", api .. "/items/", headers)
   elseif mode == "uncached_list" then
-    return wrk.format("GET", api .. "/items/?nonce=" .. thread_id .. "-" .. counter, headers)
+    local nonce = run_id .. "-" .. thread_id .. "-" .. counter
+    return wrk.format("GET", api .. "/items/?nonce=" .. nonce, headers)
   elseif mode == "cached_detail" then
     return wrk.format("GET", api .. "/items/" .. items[n] .. "/", headers)
+  elseif mode == "uncached_detail" then
+    local nonce = run_id .. "-" .. thread_id .. "-" .. counter
+    return wrk.format("GET", api .. "/items/" .. items[n] .. "/?nonce=" .. nonce, headers)
   elseif mode == "create" then
     headers["Content-Type"] = "application/json"
     local body = '{"title": "bench ' .. thread_id .. "-" .. counter .. '"}'

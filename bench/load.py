@@ -3,6 +3,7 @@
 import json
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 from testing.services import HOST
@@ -16,6 +17,7 @@ SCENARIOS = [
     ("cached list", "cached_list"),
     ("uncached list", "uncached_list"),
     ("cached detail", "cached_detail"),
+    ("uncached detail", "uncached_detail"),
     ("create", "create"),
     # Not a target: the cost of authentication alone (JWT, the user's row, no cache), the
     # floor under every authenticated endpoint above.
@@ -35,7 +37,7 @@ def wrk(port, mode, tokens, items=(), *, seconds, connections, threads=1):
         argv = [
             "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
             "-s", str(SCRIPT), f"http://{HOST}:{port}{API}/health/live/",
-            "--", mode, HOST, API, users.name,
+            "--", mode, HOST, API, users.name, uuid.uuid4().hex,
         ]  # fmt: skip
         output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("WRKJSON"))
