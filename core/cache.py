@@ -207,12 +207,12 @@ class RowCache:
     `PageCache`: `auth_cache = RowCache("users", ttl_setting="USER_CACHE_TTL")`.
 
     Each entry is stored with the version it was read under, and counts only while that is
-    still the row's version. A change deletes the version once its transaction commits
-    (`invalidate_on_commit`); the next reader then creates a fresh random one *before*
-    loading the row, so a reader that loaded the row before the change can only store a
-    dead entry, and a version that vanishes (expiry, eviction, a restart) can never match an
-    older entry again. Versions and entries both expire after the TTL, so eviction under
-    `volatile-lru` may drop them: that only costs a miss.
+    still the row's version. A change writes a fresh random version at once and again when
+    its transaction commits (`bump_on_commit`), so a reader that loaded the row before the
+    commit can only store a dead entry. A missing version is created *before* the row is
+    loaded, so a version that vanishes (eviction, a restart) can never match an older entry
+    again. Entries expire after the TTL (eviction under `volatile-lru` only costs a miss);
+    versions have no TTL, like the page caches', one small key per user.
 
     Reads go through the "strict" alias: when Redis does not answer, the row comes from the
     database and nothing else is tried in Redis for that read.
