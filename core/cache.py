@@ -44,8 +44,11 @@ def new_version() -> str:
     return uuid.uuid4().hex
 
 
-class PageCache:
-    """One resource's cached pages: `page_cache = PageCache("items", ttl_setting="...")`."""
+class ModelCache:
+    """
+    What a cache declared on a model has: a key namespace, a TTL read from a setting (so
+    tests and deployments change it without code), and versions under `namespace:version:`.
+    """
 
     def __init__(self, namespace: str, *, ttl_setting: str):
         self.namespace = namespace
@@ -57,7 +60,7 @@ class PageCache:
         setattr(model, name, self)
 
     def __repr__(self):
-        return f"<PageCache {self.namespace}>"
+        return f"<{type(self).__name__} {self.namespace}>"
 
     @property
     def ttl(self) -> int:
@@ -65,6 +68,10 @@ class PageCache:
 
     def version_key(self, scope) -> str:
         return f"{self.namespace}:version:{scope}"
+
+
+class PageCache(ModelCache):
+    """One resource's cached pages: `page_cache = PageCache("items", ttl_setting="...")`."""
 
     def scope_for(self, user) -> str:
         """Whose version a user's responses depend on: one owner's, or every owner's."""
@@ -201,7 +208,7 @@ def mark_private(response):
     return response
 
 
-class RowCache:
+class RowCache(ModelCache):
     """
     An exact cache of what a hot path needs of one row, declared on its model like a
     `PageCache`: `auth_cache = RowCache("users", ttl_setting="USER_CACHE_TTL")`.
@@ -217,25 +224,6 @@ class RowCache:
     Reads go through the "strict" alias: when Redis does not answer, the row comes from the
     database and nothing else is tried in Redis for that read.
     """
-
-    def __init__(self, namespace: str, *, ttl_setting: str):
-        self.namespace = namespace
-        self.ttl_setting = ttl_setting
-        self.model = None
-
-    def contribute_to_class(self, model, name):
-        self.model = model
-        setattr(model, name, self)
-
-    def __repr__(self):
-        return f"<RowCache {self.namespace}>"
-
-    @property
-    def ttl(self) -> int:
-        return getattr(settings, self.ttl_setting)
-
-    def version_key(self, pk) -> str:
-        return f"{self.namespace}:version:{pk}"
 
     def entry_key(self, pk) -> str:
         return f"{self.namespace}:row:{pk}"
