@@ -3,8 +3,10 @@
 from datetime import UTC
 
 from django.core.exceptions import ValidationError
+from django.forms import MultiWidget
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from django_filters.widgets import SuffixedMultiWidget
 from rest_framework.filters import OrderingFilter
 
 
@@ -45,3 +47,39 @@ class StableOrderingFilter(OrderingFilter):
         if any(term.lstrip("-") in (pk, "pk") for term in ordering):
             return ordering
         return [*ordering, f"-{pk}" if ordering[-1].startswith("-") else pk]
+
+
+class FilterBackend(filters.DjangoFilterBackend):
+    """
+    django-filter's backend, which steps aside when the query names none of the filterset's
+    parameters. django-filter would still build and validate a bound form, to return the
+    queryset unchanged (an optional filter given no value filters nothing): a tenth of an
+    uncached detail's time, the detail being filtered like the list. A filterset with a
+    required filter keeps the full path, so its missing value is still a 400.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not any(
+            f.extra.get("required") for f in filterset_class.base_filters.values()
+        ):
+            names = filter_param_names(filterset_class)
+            if not any(name in request.query_params for name in names):
+                return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+def filter_param_names(filterset_class) -> list:
+    """The query parameters a filterset reads (a range filter reads two)."""
+    if filterset_class is None:
+        return []
+    names = []
+    for name, filter_ in filterset_class.base_filters.items():
+        widget = filter_.field.widget
+        if isinstance(widget, SuffixedMultiWidget):
+            names += [widget.suffixed(name, suffix) for suffix in widget.suffixes]
+        elif isinstance(widget, MultiWidget):
+            names += [f"{name}{suffix}" for suffix in widget.widgets_names]
+        else:
+            names.append(name)
+    return names

@@ -5,9 +5,7 @@ served from the model's page cache. A resource declares its `queryset`, serializ
 filters; see `items.views` and the README's "Adding a resource".
 """
 
-from django.forms import MultiWidget
 from django_filters.rest_framework import DjangoFilterBackend
-from django_filters.widgets import SuffixedMultiWidget
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -19,7 +17,7 @@ from config import metrics
 
 from . import services
 from .cache import serve_uncached
-from .filters import StableOrderingFilter
+from .filters import FilterBackend, StableOrderingFilter, filter_param_names
 from .permissions import IsSuperuser
 from .schema import INVALID
 
@@ -109,22 +107,6 @@ def canonical_int(value: str, *, minimum: int, maximum: int | None = None) -> bo
     return minimum <= int(value) and (maximum is None or int(value) <= maximum)
 
 
-def filter_param_names(filterset_class) -> list:
-    """The query parameters a filterset reads (a range filter reads two)."""
-    if filterset_class is None:
-        return []
-    names = []
-    for name, filter_ in filterset_class.base_filters.items():
-        widget = filter_.field.widget
-        if isinstance(widget, SuffixedMultiWidget):
-            names += [widget.suffixed(name, suffix) for suffix in widget.suffixes]
-        elif isinstance(widget, MultiWidget):
-            names += [f"{name}{suffix}" for suffix in widget.widgets_names]
-        else:
-            names.append(name)
-    return names
-
-
 class TrashMixin:
     """
     `GET deleted/`: every owner's soft-deleted rows, latest deletion first, paginated and
@@ -194,7 +176,7 @@ class OwnedViewSet(CachedPagesMixin, TrashMixin, viewsets.ModelViewSet):
     # through `core.services`, which validate the model's constraints (a 400, never a 500).
     # The docstring above is what API clients read in the schema, unless a resource has its own.
 
-    filter_backends = [DjangoFilterBackend, SearchFilter, StableOrderingFilter]
+    filter_backends = [FilterBackend, SearchFilter, StableOrderingFilter]
 
     def get_queryset(self):
         model = self.queryset.model

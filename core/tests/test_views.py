@@ -1,8 +1,9 @@
 from django_filters import rest_framework as filters
 from drf_spectacular.generators import SchemaGenerator
 
+from core.filters import filter_param_names
 from core.tests.notes.models import Note
-from core.views import canonical_int, filter_param_names
+from core.views import canonical_int
 
 
 class RangeFilter(filters.FilterSet):
