@@ -1,9 +1,11 @@
 from rest_framework import serializers
 
+from core.serializers import FieldsBuiltOnceMixin
+
 from .models import Item
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class ItemSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     """An item as its owner sees it; the owner is always the caller, never the body."""
 
     class Meta:
