@@ -147,6 +147,16 @@ def test_account_events_end_tokens_at_once_in_the_other_process(two_servers):
     )
     assert_ended(b, token)
 
+    # A queryset update in a third process, which sends no signal.
+    token = sign_up(a, "bulk@example.com")
+    assert_cached_and_alive([a, b], token)
+    run_shell(
+        a,
+        "from accounts.models import User; "
+        "User.objects.filter(email='bulk@example.com').update(is_active=False)",
+    )
+    assert_ended(b, token)
+
     # Deactivation and deletion by a superuser.
     for method, body in (("PATCH", {"is_active": False}), ("DELETE", None)):
         token = sign_up(a, f"{method.lower()}@example.com")
