@@ -1,7 +1,30 @@
 from django.contrib.auth.base_user import BaseUserManager
+from django.db import models
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    """
+    Users, kept exact in `User.auth_cache` by bulk writes too.
+
+    `update()` sends no `post_save`, so it bumps the rows it changes itself: once, for all of
+    them, after the commit (`bulk_update` goes through it, a bump per batch). The rows are
+    read first and the UPDATE is confined to them, so no row changes without its bump, not
+    even one that starts to match the filter in between.
+    """
+
+    def update(self, **kwargs):
+        pks = list(self.order_by().values_list("pk", flat=True))
+        if not pks:
+            return 0
+        count = super(UserQuerySet, self.filter(pk__in=pks)).update(**kwargs)
+        if count:
+            self.model.auth_cache.bump_on_commit(pks, using=self.db)
+        return count
+
+    update.alters_data = True
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     """Creates users whose login is their email address."""
 
     use_in_migrations = True

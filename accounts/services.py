@@ -12,6 +12,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from config.tasks import enqueue_on_commit
 from core.services import model_update
@@ -88,9 +89,22 @@ def user_update(*, user: User, data: dict) -> User:
 
 
 def user_revoke_tokens(*, user: User) -> User:
-    """End every access and refresh token issued to the user so far (see accounts.tokens)."""
-    user.tokens_valid_after = timezone.now()
-    user.save(update_fields=["tokens_valid_after"])
+    """
+    End every access and refresh token issued to the user so far, on every device (see
+    accounts.tokens): moving `tokens_valid_after` is what ends them, on the next request. The
+    unexpired refresh tokens are blacklisted too, so simplejwt's own records (its admin,
+    `flushexpiredtokens`) agree.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        user.tokens_valid_after = now
+        user.save(update_fields=["tokens_valid_after"])
+        outstanding = OutstandingToken.objects.filter(
+            user=user, expires_at__gt=now, blacklistedtoken__isnull=True
+        ).values_list("pk", flat=True)
+        BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token_id=pk) for pk in outstanding], ignore_conflicts=True
+        )
     return user
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("auth/token/", views.TokenObtainPairView.as_view(), name="auth-token"),
     path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout/all/", views.LogoutEverywhereView.as_view(), name="auth-logout-all"),
     path("auth/password-reset/", views.PasswordResetView.as_view(), name="auth-password-reset"),
     path(
         "auth/password-reset/confirm/",

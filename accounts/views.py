@@ -162,6 +162,27 @@ class LogoutView(APIView):
         return response
 
 
+class LogoutEverywhereView(APIView):
+    # Authenticated by the access token alone, which other sites cannot make a browser send:
+    # the refresh cookie is only expired here, never read, so it needs no CSRF check.
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_logout_all",
+        summary="Sign out everywhere",
+        description="Ends every access and refresh token of the account, on every device and "
+        "this one, from the next request on; sign in again for a new pair.",
+        request=None,
+        parameters=[REFRESH_COOKIE_CLEARED],
+        responses={204: None},
+    )
+    def post(self, request):
+        services.user_revoke_tokens(user=request.user)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        cookies.clear_refresh_cookie(response)
+        return response
+
+
 class PasswordResetView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]

@@ -263,15 +263,18 @@ class RowCache(ModelCache):
                 logger.warning("%s unavailable; the row stays uncached", self)
         return data, also_values
 
-    def bump_on_commit(self, pk, *, using=None, with_pages=False) -> None:
+    def bump_on_commit(self, pks, *, using=None, with_pages=False) -> None:
         """
-        Give the row a fresh version now and again once the surrounding transaction commits.
-        The commit is what other processes wait for; the first bump serves readers on this
-        connection, which see the change before it commits (tests run that way).
+        Give the rows fresh versions now and again once the surrounding transaction commits,
+        one round trip each time however many rows. The commit is what other processes wait
+        for; the first bump serves readers on this connection, which see the change before
+        it commits (tests run that way).
         `with_pages`: join the page caches' bumps of the transaction (`PendingBumps`, one
         round trip), for a change that moves pages too, such as deleting an owner.
         """
-        keys = {self.version_key(pk)}
+        keys = {self.version_key(pk) for pk in pks}
+        if not keys:
+            return
         PendingBumps.write_now(keys)
         if not transaction.get_connection(using).in_atomic_block:
             return  # autocommit: the change has committed already

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -24,6 +25,7 @@ REGISTER = reverse("auth-register")
 TOKEN = reverse("auth-token")
 REFRESH = reverse("auth-token-refresh")
 LOGOUT = reverse("auth-logout")
+LOGOUT_EVERYWHERE = reverse("auth-logout-all")
 RESET = reverse("auth-password-reset")
 RESET_CONFIRM = reverse("auth-password-reset-confirm")
 ME = reverse("user-me")
@@ -328,6 +330,43 @@ def _signed_in(user):
 def _assert_revoked(client, refresh):
     assert client.get(ME).status_code == 401
     assert APIClient().post(REFRESH, {"refresh": refresh}).status_code == 401
+
+
+def test_logout_everywhere_ends_every_token_of_every_device(user, other_user):
+    client, refresh = _signed_in(user)
+    other_device, other_refresh = _signed_in(user)
+    someone_else, their_refresh = _signed_in(other_user)
+    for session in (client, other_device, someone_else):
+        assert session.get(ME).status_code == 200  # the user is now in the auth cache
+
+    assert client.post(LOGOUT_EVERYWHERE).status_code == 204
+
+    _assert_revoked(client, refresh)
+    _assert_revoked(other_device, other_refresh)
+    assert BlacklistedToken.objects.filter(token__token__in=[refresh, other_refresh]).count() == 2
+    assert someone_else.get(ME).status_code == 200
+    assert APIClient().post(REFRESH, {"refresh": their_refresh}).status_code == 200
+
+
+def test_logout_everywhere_leaves_the_next_sign_in_working(user):
+    client, _ = _signed_in(user)
+    assert client.post(LOGOUT_EVERYWHERE).status_code == 204
+    # Within the same second: the revocation is exact, not rounded to seconds.
+    fresh, refresh = _signed_in(user)
+    assert fresh.get(ME).status_code == 200
+    assert APIClient().post(REFRESH, {"refresh": refresh}).status_code == 200
+
+
+def test_logout_everywhere_requires_authentication(api_client, user):
+    _, refresh = _signed_in(user)
+    assert api_client.post(LOGOUT_EVERYWHERE).status_code == 401
+    assert api_client.post(REFRESH, {"refresh": refresh}).status_code == 200
+
+
+def test_logout_everywhere_with_an_ended_token_is_401(user):
+    client, _ = _signed_in(user)
+    assert client.post(LOGOUT_EVERYWHERE).status_code == 204
+    assert client.post(LOGOUT_EVERYWHERE).status_code == 401
 
 
 def test_password_change_ends_all_tokens(user):

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 TOKEN = reverse("auth-token")
 REFRESH = reverse("auth-token-refresh")
 LOGOUT = reverse("auth-logout")
+LOGOUT_EVERYWHERE = reverse("auth-logout-all")
 ME = reverse("user-me")
 CHANGE_PASSWORD = reverse("user-me-password")
 SPA = "https://app.example.com"
@@ -280,6 +281,36 @@ def test_logout_still_needs_an_access_token(api_client, user, cookie_mode):
     sign_in(api_client, user)
     assert api_client.post(LOGOUT, {}, headers={"Origin": SPA}).status_code == 401
     assert not is_blacklisted(cookie(api_client))
+
+
+def test_logout_everywhere_ends_and_clears_the_cookie(api_client, user, cookie_mode):
+    access = sign_in(api_client, user).data["access"]
+    token = cookie(api_client)
+    # The access token authenticates it, not the cookie: no JSON body or Origin is needed.
+    response = api_client.post(LOGOUT_EVERYWHERE, headers={"Authorization": f"Bearer {access}"})
+    assert response.status_code == 204
+    cleared = response.cookies[REFRESH_COOKIE]
+    assert (cleared.value, cleared["max-age"], cleared["path"]) == ("", 0, "/api/v1/auth/")
+    assert is_blacklisted(token)
+    api_client.cookies[REFRESH_COOKIE] = token
+    assert refresh(api_client).status_code == 401
+
+
+def test_logout_everywhere_ends_the_cookies_of_other_browsers(user, cookie_mode):
+    this_browser, other_browser = APIClient(), APIClient()
+    access = sign_in(this_browser, user).data["access"]
+    sign_in(other_browser, user)
+    response = APIClient().post(LOGOUT_EVERYWHERE, headers={"Authorization": f"Bearer {access}"})
+    assert response.status_code == 204
+    assert refresh(other_browser).status_code == 401
+
+
+def test_logout_everywhere_still_needs_an_access_token(api_client, user, cookie_mode):
+    sign_in(api_client, user)
+    response = api_client.post(LOGOUT_EVERYWHERE, {}, headers={"Origin": SPA})
+    assert response.status_code == 401
+    assert REFRESH_COOKIE not in response.cookies
+    assert refresh(api_client).status_code == 200
 
 
 # --- System checks -------------------------------------------------------------------------------

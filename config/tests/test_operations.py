@@ -71,6 +71,7 @@ def test_schema_lists_every_endpoint(api_client):
         "/api/v1/auth/token/",
         "/api/v1/auth/token/refresh/",
         "/api/v1/auth/logout/",
+        "/api/v1/auth/logout/all/",
         "/api/v1/auth/password-reset/",
         "/api/v1/auth/password-reset/confirm/",
         "/api/v1/users/me/",

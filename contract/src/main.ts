@@ -291,12 +291,27 @@ async function tokens(): Promise<void> {
   });
   expectStatus(afterLogout.response, 401, "refresh after logout");
 
-  // The access token lives on until it expires; the account's own deletion ends it.
+  // The access token lives on until it expires; signing out everywhere ends it too.
+  const stillIn = await anonymous.GET("/api/v1/users/me/", {
+    headers: { Authorization: `Bearer ${current.access}` },
+  });
+  expectStatus(stillIn.response, 200, "the access token after logout");
+  const everywhere = await api.POST("/api/v1/auth/logout/all/");
+  expectStatus(everywhere.response, 204, "sign out everywhere");
+  const ended = await anonymous.GET("/api/v1/users/me/", {
+    headers: { Authorization: `Bearer ${current.access}` },
+  });
+  expectStatus(ended.response, 401, "the access token after signing out everywhere");
+
+  // A new sign-in works at once; the account's own deletion ends its tokens.
+  await signIn(session, email, newPassword);
+  const signedIn = session.tokens;
+  check(signedIn !== null, "signed in again");
   const deleted = await api.DELETE("/api/v1/users/me/");
   expectStatus(deleted.response, 204, "delete one's own account");
   session.tokens = null;
   const gone = await anonymous.GET("/api/v1/users/me/", {
-    headers: { Authorization: `Bearer ${current.access}` },
+    headers: { Authorization: `Bearer ${signedIn.access}` },
   });
   expectStatus(gone.response, 401, "a deleted account's token");
 }

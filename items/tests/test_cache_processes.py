@@ -147,6 +147,29 @@ def test_account_events_end_tokens_at_once_in_the_other_process(two_servers):
     )
     assert_ended(b, token)
 
+    # Signing out everywhere, on one device through one process: the other device's access
+    # and refresh tokens end at once in the other process.
+    token = sign_up(a, "everywhere@example.com")
+    body = {"email": "everywhere@example.com", "password": PASSWORD}
+    status, other_device = call(b, "POST", "auth/token/", body)
+    assert status == 200
+    assert_cached_and_alive([a, b], token)
+    assert_cached_and_alive([a, b], other_device["access"])
+    assert call(a, "POST", "auth/logout/all/", token=token)[0] == 204
+    assert_ended(b, token)
+    assert_ended(b, other_device["access"])
+    assert call(b, "POST", "auth/token/refresh/", {"refresh": other_device["refresh"]})[0] == 401
+
+    # A queryset update in a third process, which sends no signal.
+    token = sign_up(a, "bulk@example.com")
+    assert_cached_and_alive([a, b], token)
+    run_shell(
+        a,
+        "from accounts.models import User; "
+        "User.objects.filter(email='bulk@example.com').update(is_active=False)",
+    )
+    assert_ended(b, token)
+
     # Deactivation and deletion by a superuser.
     for method, body in (("PATCH", {"is_active": False}), ("DELETE", None)):
         token = sign_up(a, f"{method.lower()}@example.com")
