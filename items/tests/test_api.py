@@ -483,3 +483,14 @@ def test_a_restore_that_breaks_a_constraint_is_a_400(superuser_client, monkeypat
     assert response.status_code == 400
     assert response.json() == {"title": ["A live item already has this title."]}
     assert Item.all_objects.get(pk=item.pk).is_deleted
+
+
+def test_a_detail_is_filtered_like_the_list(auth_client, user):
+    item = ItemFactory(owner=user, created_at=timezone.now() - timedelta(days=10))
+    cutoff = (timezone.now() - timedelta(days=5)).isoformat()
+
+    assert auth_client.get(detail_url(item), {"created_after": cutoff}).status_code == 404
+    assert auth_client.get(detail_url(item), {"created_before": cutoff}).status_code == 200
+    assert auth_client.get(detail_url(item), {"created_after": "yesterday"}).status_code == 400
+    # A parameter no filter reads leaves the row alone.
+    assert auth_client.get(detail_url(item), {"junk": "1"}).status_code == 200
