@@ -278,6 +278,20 @@ def test_expired_access_token_is_401(api_client, user):
     assert response.data["code"] == "token_not_valid"
 
 
+def test_a_token_that_expires_after_it_was_accepted_is_then_401(api_client, user, monkeypatch):
+    # The process remembers the token as verified; its expiry is still checked every time.
+    client = bearer(api_client, str(AccessToken.for_user(user)))
+    assert client.get(ME).status_code == 200
+
+    later = timezone.now() + AccessToken.lifetime + timedelta(minutes=1)
+    for module in ("accounts.authentication", "rest_framework_simplejwt.tokens"):
+        monkeypatch.setattr(f"{module}.aware_utcnow", lambda: later)
+    response = client.get(ME)
+
+    assert response.status_code == 401
+    assert response.data["code"] == "token_not_valid"
+
+
 def test_expired_refresh_token_is_401(api_client, user):
     refresh = RefreshToken.for_user(user)
     refresh.set_exp(from_time=timezone.now() - timedelta(days=30))
