@@ -11,6 +11,10 @@ Gunicorn settings for the container (`gunicorn --config gunicorn.conf.py`), from
   (25 s) for in-flight requests to finish on SIGTERM, inside compose's 30 s stop grace.
 - `LOG_FORMAT=json`: gunicorn's own lines (access and errors) as JSON objects too, like the
   application's (config/log.py).
+- `GUNICORN_ACCESS_LOG=true`: gunicorn's access line too. Off by default: the application
+  already writes one line per request (config/middleware.py) with the same method, path,
+  status and duration, plus the request id and the user; a second line per request was
+  a tenth of a trivial request's time and doubled the log volume.
 - `METRICS_TOKEN`: Prometheus metrics on; every worker process then records into a fresh
   directory (`PROMETHEUS_MULTIPROC_DIR`, created here unless set), which `/metrics` adds up.
 - `PORT` (8000) to listen on, all interfaces. `FORWARDED_ALLOW_IPS` and `GUNICORN_CMD_ARGS`
@@ -54,9 +58,11 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # The heartbeat file on a memory filesystem: a slow container disk cannot stall workers.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
-# Access log to stdout, errors to stderr. The path only (%(U)s), never the query string, so
-# no token in a URL reaches the log; the request id joins the line to the application's.
-accesslog = "-"
+# Errors to stderr; the access log, when on, to stdout. The path only (%(U)s), never the query
+# string, so no token in a URL reaches the log; the request id joins the line to the
+# application's.
+access_log_on = os.environ.get("GUNICORN_ACCESS_LOG", "").lower() in ("1", "true", "yes")
+accesslog = "-" if access_log_on else None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'

@@ -309,7 +309,7 @@ def test_wait_for_database_timeout_zero_fails_at_once(monkeypatch):
 
 
 def gunicorn_config(monkeypatch, **env):
-    for name in ("WEB_CONCURRENCY", "REDIS_URL", "PORT", "GUNICORN_THREADS"):
+    for name in ("WEB_CONCURRENCY", "REDIS_URL", "PORT", "GUNICORN_THREADS", "GUNICORN_ACCESS_LOG"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -334,7 +334,9 @@ def test_gunicorn_serving_and_shutdown_settings(monkeypatch):
     assert config["bind"] == ["0.0.0.0:9123"]
     assert config["wsgi_app"] == "config.wsgi:application"
     assert (config["worker_class"], config["threads"]) == ("gthread", 4)
-    assert config["accesslog"] == "-"
+    # The application logs every request; gunicorn's line only on demand.
+    assert config["accesslog"] is None
+    assert gunicorn_config(monkeypatch, GUNICORN_ACCESS_LOG="true")["accesslog"] == "-"
     # The path without the query string, and the request id.
     assert "%(U)s" in config["access_log_format"]
     assert "%(r)s" not in config["access_log_format"]
