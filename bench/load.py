@@ -1,28 +1,55 @@
 """The load driver: wrk running `load.lua` against the server, one scenario at a time."""
 
+import functools
 import json
 import subprocess
 import tempfile
 import uuid
 from pathlib import Path
+from typing import NamedTuple
 
+from bench.measure import CACHED, CREATES, NO_PAGES, UNCACHED
 from testing.services import HOST
 
 API = "/api/v1"
 SCRIPT = Path(__file__).with_name("load.lua")
 
-# (name in the report, mode of load.lua)
+
+class Scenario(NamedTuple):
+    name: str  # in the report
+    mode: str  # of load.lua
+    expect: str  # what its requests do to the page cache, checked after the run (bench.measure)
+
+
 SCENARIOS = [
-    ("health/live/", "live"),
-    ("cached list", "cached_list"),
-    ("uncached list", "uncached_list"),
-    ("cached detail", "cached_detail"),
-    ("uncached detail", "uncached_detail"),
-    ("create", "create"),
+    Scenario("health/live/", "live", NO_PAGES),
+    Scenario("cached list", "cached_list", CACHED),
+    Scenario("uncached list", "uncached_list", UNCACHED),
+    Scenario("cached detail", "cached_detail", CACHED),
+    Scenario("uncached detail", "uncached_detail", UNCACHED),
+    Scenario("create", "create", CREATES),
     # Not a target: the cost of authentication alone (JWT, the user's row, no cache), the
     # floor under every authenticated endpoint above.
-    ("users/me/ (auth only)", "me"),
+    Scenario("users/me/ (auth only)", "me", NO_PAGES),
 ]
+
+
+def run_scenarios(meter, port, tokens, items, *, scenarios=SCENARIOS, seconds, warm_up,
+                  connections, log=print):  # fmt: skip
+    """
+    Each scenario for `seconds`, measured and checked by `meter` (bench.measure.Meter); a
+    cached one after `warm_up` seconds that store every user's page. Returns {name: result}.
+    """
+    table = {}
+    for scenario in scenarios:
+        load = functools.partial(
+            wrk, port, scenario.mode, tokens, items, seconds=seconds, connections=connections
+        )
+        if scenario.expect == CACHED:
+            wrk(port, scenario.mode, tokens, items, seconds=warm_up, connections=connections)
+        table[scenario.name] = result = meter.run(scenario, load, users=len(tokens))
+        log(f"{scenario.name}: {result}")
+    return table
 
 
 def wrk(port, mode, tokens, items=(), *, seconds, connections, threads=1):

@@ -12,11 +12,23 @@ then `seed_demo` up to 100,000 rows, then `seed_demo --items 1000000` on top (1.
 each stage it measures the probe owner's list latency from one client; at 100k rows the load
 table (`load.py`); at the last stage the CSV export and the seed time. The report
 (`report.py`): `bench/results/*.json` and a PNG chart beside them.
+
+Every wrk run is measured and checked by `measure.py`: the CPU milliseconds per request of
+gunicorn, PostgreSQL and Redis, and whether its requests did what the scenario's name says
+(cached pages served from the cache, uncached ones from the database). A run that did not
+fails the bench: the report is still written, with the failures, and the exit status is 1.
+
+    .venv/bin/python bench/run.py --max-rows 100000 --profile uncached_list --profile create
+
+`--profile MODE` (a mode of load.lua) runs that scenario once more with py-spy sampling one
+worker (`pyspy.py`) and writes its busiest functions to `profile-<time>-<mode>.txt` in the
+results directory, the collapsed stacks beside it.
 """
 
 import argparse
 import os
 import platform
+import secrets
 import shutil
 import subprocess
 import sys
@@ -31,7 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from bench.load import API, SCENARIOS, wrk  # noqa: E402
+from bench import pyspy  # noqa: E402
+from bench.load import API, SCENARIOS, Scenario, run_scenarios, wrk  # noqa: E402
+from bench.measure import CACHED, UNCACHED, CheckFailed, Meter  # noqa: E402
 from bench.report import save  # noqa: E402
 from testing.servers import Gunicorn, issue_tokens, manage, server_env  # noqa: E402
 from testing.services import HOST, ThrowawayRedis, throwaway_database  # noqa: E402
@@ -39,6 +53,8 @@ from testing.services import HOST, ThrowawayRedis, throwaway_database  # noqa: E
 PROBE_EMAIL = "bench-probe@example.com"
 PROBE_ITEMS = 10_000
 LOAD_USERS = 50  # demo users whose tokens the load rotates through
+WARM_UP_SECONDS = 2
+OWNER_LIST = Scenario("owner list", "uncached_list", UNCACHED)
 
 
 def log(message):
@@ -74,6 +90,8 @@ class Bench:
             },
             "owner_list": [],
         }
+        self.failures = []
+        self.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
     def run(self):
         try:
@@ -83,6 +101,9 @@ class Bench:
                 )
                 redis = ThrowawayRedis().start()
                 stack.callback(redis.stop)
+                metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-")
+                stack.callback(shutil.rmtree, metrics_dir, ignore_errors=True)
+                metrics_token = secrets.token_urlsafe(24)
                 self.env = server_env(
                     database_url=self.database_url,
                     redis_url=redis.url,
@@ -91,6 +112,10 @@ class Bench:
                     # written to the log file like any container's stdout would be.
                     DJANGO_LOG_LEVEL="INFO",
                     GUNICORN_LOG_LEVEL="info",
+                    # Metrics on, as a scraped deployment runs: the page cache's counters
+                    # are what the self-checks read (bench/measure.py).
+                    METRICS_TOKEN=metrics_token,
+                    PROMETHEUS_MULTIPROC_DIR=metrics_dir,
                 )
                 log("migrate")
                 manage(self.env, "migrate", "--no-input")
@@ -98,10 +123,25 @@ class Bench:
                 log(f"gunicorn log: {log_path}")
                 self.server = Gunicorn(self.env, log_path, workers=2, threads=2).start()
                 stack.callback(self.server.stop)
+                self.meter = Meter(
+                    server=self.server, redis=redis, database_url=self.database_url,
+                    metrics_token=metrics_token,
+                )  # fmt: skip
+                stack.callback(self.meter.close)
                 self.stages()
         finally:
             self.results["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-            save(self.results, self.args.results)
+            self.results["failed_checks"] = self.failures
+            save(self.results, self.args.results, stamp=self.stamp)
+        if self.failures:
+            raise CheckFailed(
+                "the bench does not measure what it says:\n"
+                + "\n".join(f"  {failure}" for failure in self.failures)
+            )
+
+    def record_check(self, name, result):
+        if result["check"] != "ok":
+            self.failures += [f"{name}: {failure}" for failure in result["check"]]
 
     def stages(self):
         (self.probe,) = issue_tokens(self.env, [PROBE_EMAIL])
@@ -141,11 +181,19 @@ class Bench:
         """The probe owner's first page, never from the cache, one client after another."""
         rows = self.analyze()
         port, token = self.server.port, [self.probe["access"]]
-        wrk(port, "uncached_list", token, seconds=2, connections=1)  # warm-up
-        result = wrk(port, "uncached_list", token, seconds=self.args.seconds, connections=1)
+        wrk(port, "uncached_list", token, seconds=WARM_UP_SECONDS, connections=1)
+        result = self.meter.run(
+            OWNER_LIST,
+            lambda: wrk(port, "uncached_list", token, seconds=self.args.seconds, connections=1),
+            users=1,
+        )
         result["table_rows"] = rows
         self.results["owner_list"].append(result)
-        log(f"owner list at {rows} rows: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms")
+        self.record_check(f"owner list at {rows} rows", result)
+        log(
+            f"owner list at {rows} rows: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms,"
+            f" {result['cpu_ms_per_request']} CPU ms/request, check: {result['check']}"
+        )
 
     def load_table(self):
         emails = [f"demo{n}@example.com" for n in range(1, LOAD_USERS + 1)]
@@ -159,22 +207,46 @@ class Bench:
                     [user["id"]],
                 ).fetchone()
                 items.append(str(row[0]))
-        port, connections, table = self.server.port, self.args.connections, {}
-        for name, mode in SCENARIOS:
-            if mode.startswith("cached"):
-                # Every user's page (or item) is in the cache before the clock starts.
-                wrk(port, mode, tokens, items, seconds=2, connections=connections)
-            result = wrk(
-                port, mode, tokens, items, seconds=self.args.seconds, connections=connections
-            )
-            table[name] = result
-            log(f"{name}: {result}")
+        port, connections = self.server.port, self.args.connections
+        table = run_scenarios(
+            self.meter, port, tokens, items, seconds=self.args.seconds, warm_up=WARM_UP_SECONDS,
+            connections=connections, log=log,
+        )  # fmt: skip
+        for name, result in table.items():
+            self.record_check(name, result)
         base = table["health/live/"]["rps"]
         for result in table.values():
             result["ratio_to_live"] = round(result["rps"] / base, 2)
         self.results["load"] = table
         self.results["rss_per_worker_mib"] = worker_rss_mib(self.server)
         log(f"RSS per worker: {self.results['rss_per_worker_mib']} MiB")
+        for scenario in SCENARIOS:
+            if scenario.mode in self.args.profile:
+                self.profile(scenario, tokens, items)
+
+    def profile(self, scenario, tokens, items):
+        """The scenario once more, with py-spy on the first worker; its summary to a file."""
+        seconds = self.args.seconds
+        base = self.args.results / f"profile-{self.stamp}-{scenario.mode}"
+        raw_path = base.with_suffix(".collapsed")
+        self.args.results.mkdir(parents=True, exist_ok=True)
+        if scenario.expect == CACHED:  # the create scenario has made the pages stale
+            wrk(self.server.port, scenario.mode, tokens, items, seconds=WARM_UP_SECONDS,
+                connections=self.args.connections)  # fmt: skip
+        pid = self.server.worker_pids()[0]
+        spy = pyspy.record(pid, seconds, raw_path)
+        time.sleep(0.5)  # py-spy attaches
+        result = wrk(
+            self.server.port, scenario.mode, tokens, items, seconds=seconds,
+            connections=self.args.connections,
+        )  # fmt: skip
+        pyspy.finish(spy)
+        header = (
+            f"{scenario.name}: one of the 2 workers (pid {pid}) sampled for {seconds} s while"
+            f" wrk ran ({result['rps']} req/s with the sampling; not in the table)\n"
+        )
+        base.with_suffix(".txt").write_text(header + pyspy.summary(raw_path))
+        log(f"profile of {scenario.name}: {base.with_suffix('.txt')}")
 
     def export(self):
         """Every live item as CSV, as a superuser; the serving worker's peak memory growth."""
@@ -219,6 +291,15 @@ def main():
     parser.add_argument("--seconds", type=int, default=15, help="per scenario")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        choices=[scenario.mode for scenario in SCENARIOS],
+        metavar="MODE",
+        help="profile this load table scenario with py-spy (repeatable): "
+        + ", ".join(scenario.mode for scenario in SCENARIOS),
+    )
+    parser.add_argument(
         "--results",
         type=Path,
         default=ROOT / "bench" / "results",
@@ -227,7 +308,12 @@ def main():
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    Bench(args).run()
+    if args.profile:
+        pyspy.py_spy()  # installed, before minutes of seeding
+    try:
+        Bench(args).run()
+    except CheckFailed as failed:
+        sys.exit(f"FAILED: {failed}")
 
 
 if __name__ == "__main__":
