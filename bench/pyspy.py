@@ -8,12 +8,14 @@ the time a thread of the worker was doing something.
 """
 
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 RATE = 200  # samples per second
+ATTACH_SECONDS = 3
 
 
 def py_spy():
@@ -24,20 +26,29 @@ def py_spy():
     return found
 
 
-def record(pid, seconds, raw_path):
-    """Starts py-spy on `pid` for `seconds`; collapsed stacks (`--format raw`) to `raw_path`."""
+def record(pid, raw_path):
+    """
+    py-spy sampling `pid` until `finish`, collapsed stacks (`--format raw`) to `raw_path`.
+    Attaching takes it a second or more, and it says nothing when it starts (not on a
+    terminal), so the caller waits `ATTACH_SECONDS` before loading: idle threads are not
+    sampled, so the seconds before and after the load add nothing.
+    """
     return subprocess.Popen(
-        [py_spy(), "record", "--pid", str(pid), "--duration", str(seconds),
-         "--rate", str(RATE), "--nonblocking", "--function", "--format", "raw",
-         "--output", str(raw_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [py_spy(), "record", "--pid", str(pid), "--rate", str(RATE), "--nonblocking",
+         "--function", "--format", "raw", "--output", str(raw_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
 
 
 def finish(process):
-    _, stderr = process.communicate(timeout=120)
-    if process.returncode != 0:
-        raise RuntimeError(f"py-spy failed: {stderr}")
+    """
+    Stops py-spy as Control-C does (it then writes its samples). Returns whether it worked,
+    and what it said (its sample and error counts, or why it failed).
+    """
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    said = [line for line in output.splitlines() if "Samples:" in line or "Error" in line]
+    return process.returncode == 0, "\n".join(said or output.splitlines()[-5:])
 
 
 def summary(raw_path, *, top=30):

@@ -234,16 +234,21 @@ class Bench:
             wrk(self.server.port, scenario.mode, tokens, items, seconds=WARM_UP_SECONDS,
                 connections=self.args.connections)  # fmt: skip
         pid = self.server.worker_pids()[0]
-        spy = pyspy.record(pid, seconds, raw_path)
-        time.sleep(0.5)  # py-spy attaches
+        spy = pyspy.record(pid, raw_path)
+        time.sleep(pyspy.ATTACH_SECONDS)
         result = wrk(
             self.server.port, scenario.mode, tokens, items, seconds=seconds,
             connections=self.args.connections,
         )  # fmt: skip
-        pyspy.finish(spy)
+        worked, said = pyspy.finish(spy)
+        if not worked:  # the measured runs stand; say why the profile is missing
+            base.with_suffix(".txt").write_text(said + "\n")
+            log(f"profile of {scenario.name} failed: {said}")
+            return
         header = (
-            f"{scenario.name}: one of the 2 workers (pid {pid}) sampled for {seconds} s while"
-            f" wrk ran ({result['rps']} req/s with the sampling; not in the table)\n"
+            f"{scenario.name}: one of the 2 workers (pid {pid}) sampled while wrk ran for"
+            f" {seconds} s ({result['rps']} req/s with the sampling; not in the table)\n"
+            f"{said}\n\n"
         )
         base.with_suffix(".txt").write_text(header + pyspy.summary(raw_path))
         log(f"profile of {scenario.name}: {base.with_suffix('.txt')}")
