@@ -108,8 +108,8 @@ class Bench:
                     database_url=self.database_url,
                     redis_url=redis.url,
                     ACCESS_TOKEN_LIFETIME_MINUTES="240",
-                    # The production defaults: an application and an access line per request,
-                    # written to the log file like any container's stdout would be.
+                    # The production defaults: the application's line per request (gunicorn's
+                    # access line is off), written to the log file as a container's stdout.
                     DJANGO_LOG_LEVEL="INFO",
                     GUNICORN_LOG_LEVEL="info",
                     # Metrics on, as a scraped deployment runs: the page cache's counters
