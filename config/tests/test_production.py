@@ -309,7 +309,14 @@ def test_wait_for_database_timeout_zero_fails_at_once(monkeypatch):
 
 
 def gunicorn_config(monkeypatch, **env):
-    for name in ("WEB_CONCURRENCY", "REDIS_URL", "PORT", "GUNICORN_THREADS", "GUNICORN_ACCESS_LOG"):
+    for name in (
+        "WEB_CONCURRENCY",
+        "REDIS_URL",
+        "PORT",
+        "GUNICORN_THREADS",
+        "GUNICORN_ACCESS_LOG",
+        "GUNICORN_REUSE_PORT",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -337,6 +344,9 @@ def test_gunicorn_serving_and_shutdown_settings(monkeypatch):
     # The application logs every request; gunicorn's line only on demand.
     assert config["accesslog"] is None
     assert gunicorn_config(monkeypatch, GUNICORN_ACCESS_LOG="true")["accesslog"] == "-"
+    # A socket per worker, so that keep-alive connections spread over the workers.
+    assert config["reuse_port"] is True
+    assert gunicorn_config(monkeypatch, GUNICORN_REUSE_PORT="false")["reuse_port"] is False
     # The path without the query string, and the request id.
     assert "%(U)s" in config["access_log_format"]
     assert "%(r)s" not in config["access_log_format"]
