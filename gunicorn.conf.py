@@ -22,7 +22,9 @@ Gunicorn settings for the container (`gunicorn --config gunicorn.conf.py`), from
   worker wakes first takes a connection, so the few long keep-alive connections of a load
   balancer's pool can all land on one worker while the others idle: the same cached page ran
   at 666 or 1,627 req/s depending on that draw. The price: connections still waiting in a
-  dying worker's queue are reset (a stuck worker killed after `GUNICORN_TIMEOUT`).
+  dying worker's queue are reset (a stuck worker killed after `GUNICORN_TIMEOUT`), and a
+  second server started by the same user on the same port shares it instead of failing to
+  start (containers, each with its own network, cannot meet that).
 - `PORT` (8000) to listen on, all interfaces. `FORWARDED_ALLOW_IPS` and `GUNICORN_CMD_ARGS`
   are read by gunicorn itself.
 """
