@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from bench.load import SCENARIOS, Scenario, run_scenarios
-from bench.measure import CACHED, GROUPS, UNCACHED, Meter
+from bench.measure import CACHED, GROUPS, NO_PAGES, UNCACHED, Meter
 from testing.servers import issue_tokens, server_env
 from testing.services import require_service
 
@@ -82,7 +82,7 @@ def test_a_scenario_that_does_not_do_what_it_says_fails_its_check(bench):
             # "Cached" requests with a query the cache never stores: every one a bypass.
             Scenario("cached detail, unknown parameter", "uncached_detail", CACHED),
             # A read that claims to write nothing, yet the rows grow.
-            Scenario("users/me/, but creating", "create", "no pages"),
+            Scenario("users/me/, but creating", "create", NO_PAGES),
         ]
     )
 
