@@ -30,6 +30,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
+from django_redis.client import DefaultClient
 
 from config import metrics
 
@@ -237,7 +238,7 @@ class RowCache(ModelCache):
         store, ttl = caches["strict"], self.ttl
         version_key, entry_key = self.version_key(pk), self.entry_key(pk)
         try:
-            found = store.get_many([version_key, entry_key, *also] if ttl > 0 else list(also))
+            found = read_many(store, [version_key, entry_key, *also] if ttl > 0 else list(also))
         except Exception:
             logger.warning("%s unavailable; reading the database", self)
             return load(), UNAVAILABLE
@@ -282,6 +283,35 @@ class RowCache(ModelCache):
             PendingBumps.add(keys, using=using)
         else:
             transaction.on_commit(lambda: PendingBumps.write_now(keys), using=using)
+
+
+def read_many(store, keys) -> dict:
+    """
+    `store.get_many(keys)`: on django-redis, one MGET on a pooled redis-py connection.
+
+    This is the one round trip of an authenticated request (`RowCache.get`). Through
+    `get_many`, django-redis's wrappers and redis-py's command layer (retries, event hooks,
+    metrics recorders) cost several times the MGET itself: measured in a request, about
+    200 µs of CPU against 60 µs here (README, "Benchmarks"). Keys and values are still
+    django-redis's own (`make_key`, `decode`). Errors are not retried: a dead or hung Redis
+    costs one timeout, and the connection is dropped, not returned half-read.
+    """
+    client = getattr(store, "client", None)
+    if not isinstance(client, DefaultClient):
+        return store.get_many(keys)  # another backend (the in-memory one without Redis)
+    names = [client.make_key(key) for key in keys]
+    pool = client.get_client(write=False).connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_command("MGET", *names)
+        values = connection.read_response()
+    except BaseException:
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
+    found = zip(keys, values, strict=True)
+    return {key: client.decode(value) for key, value in found if value is not None}
 
 
 def write_versions(keys) -> None:
