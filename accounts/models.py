@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.cache import RowCache
+from core.cache import RowCache, UserPageCache
 
 from .managers import UserManager
 from .validators import clean_full_name, validate_email_characters
@@ -42,6 +42,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
     # What JWT authentication needs of the user, exact (see `accounts.authentication`).
     auth_cache = RowCache("users", ttl_setting="USER_CACHE_TTL")
+    # `users/me/`, a function of the row alone, served in authentication's round trip.
+    me_page = UserPageCache(auth_cache, ttl_setting="USER_CACHE_TTL")
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"

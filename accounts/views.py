@@ -308,6 +308,19 @@ class MeView(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = serializers.UserSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
+    # A read is answered from `User.me_page`, which authentication reads with the user: no
+    # serializer runs while the account is unchanged. Any query string is answered
+    # uncached: each variant would store one more page.
+    def initial(self, request, *args, **kwargs):
+        if request.method in ("GET", "HEAD") and not request.query_params:
+            request.prefetch_for_user = User.me_page.prefetch_keys(request)
+        super().initial(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        if request.query_params:
+            return super().retrieve(request, *args, **kwargs)
+        return User.me_page.serve(super().retrieve, request, *args, **kwargs)
+
     def get_object(self):
         return self.request.user
 

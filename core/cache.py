@@ -37,6 +37,9 @@ from config import metrics
 logger = logging.getLogger(__name__)
 
 ALL_OWNERS = "all"
+# The layout of a stored page, part of its key: a process never serves a page stored by
+# code that shaped it otherwise (headers are stored final since layout 2).
+PAGE_LAYOUT = 2
 # What `RowCache.get` returns as the keys it was asked to read along when Redis did not answer.
 UNAVAILABLE = object()
 
@@ -127,15 +130,25 @@ class PageCache(ModelCache):
         """
         url = request.build_absolute_uri()
         accept = request.META.get("HTTP_ACCEPT", "")
-        digest = hashlib.md5(f"{user_id}|{url}|{accept}".encode(), usedforsecurity=False)
+        key = f"{PAGE_LAYOUT}|{user_id}|{url}|{accept}"
+        digest = hashlib.md5(key.encode(), usedforsecurity=False)
         return f"{self.namespace}:page:{digest.hexdigest()}"
 
     def prefetch_keys(self, request):
         """What `request` may read, as a function of the token's user id (see `RowCache.get`)."""
-        return lambda user_id: [
-            *self.candidate_version_keys(user_id),
-            self.page_key(user_id, request),
-        ]
+
+        def keys(user_id):
+            # Kept for `serve`, which would otherwise compute the same key again.
+            request.prefetched_page_key = (str(user_id), self.page_key(user_id, request))
+            return [*self.candidate_version_keys(user_id), request.prefetched_page_key[1]]
+
+        return keys
+
+    def page_key_for(self, request) -> str:
+        user_id, key = getattr(request, "prefetched_page_key", (None, None))
+        if user_id == str(request.user.pk):
+            return key
+        return self.page_key(request.user.pk, request)
 
     def serve(self, view, request, *args, **kwargs):
         """
@@ -143,46 +156,91 @@ class PageCache(ModelCache):
 
         Called from a ViewSet action, not `dispatch`, so authentication, permissions and
         throttles have already passed: a revoked token or a deactivated user never gets a
-        cached page. A page is stored whole (body, headers and ETag) with the version it was
+        cached page. A page is stored whole (body and final headers) with the version it was
         rendered under, and served only while that is still the scope's version: like a
-        `RowCache` entry, a page rendered before a change can only be stored dead. Browsers
-        and shared caches get `private, no-cache` (always revalidate, with the stored ETag,
-        which ConditionalGetMiddleware compares).
+        `RowCache` entry, a page rendered before a change can only be stored dead. Every
+        response, stored or not, gets `finish`'s headers.
         """
         ttl = self.ttl
         prefetched = getattr(request, "prefetched_cache", None)
         if request.method not in ("GET", "HEAD"):
-            return serve_uncached(view, request, *args, **kwargs)
+            return self.serve_uncached(view, request, *args, **kwargs)
         if ttl <= 0 or prefetched is UNAVAILABLE:
             metrics.count_page(self.namespace, "bypass")
-            return serve_uncached(view, request, *args, **kwargs)
+            return self.serve_uncached(view, request, *args, **kwargs)
         version = self.current_version(self.scope_for(request.user), prefetched=prefetched)
         if version is None:
             metrics.count_page(self.namespace, "bypass")
-            return serve_uncached(view, request, *args, **kwargs)
-        pages, key = caches["strict"], self.page_key(request.user.pk, request)
+            return self.serve_uncached(view, request, *args, **kwargs)
+        pages, key = caches["strict"], self.page_key_for(request)
         try:
             stored = prefetched.get(key) if prefetched is not None else pages.get(key)
         except Exception:
             logger.warning("%s pages unavailable; serving from the database", self)
             metrics.count_page(self.namespace, "bypass")
-            return serve_uncached(view, request, *args, **kwargs)
+            return self.serve_uncached(view, request, *args, **kwargs)
         if stored is not None and stored[0] == version:
             metrics.count_page(self.namespace, "hit")
-            return mark_private(page_from_cache(stored))
+            return page_from_cache(stored)
         metrics.count_page(self.namespace, "miss")
 
         def store(response):
-            if response.status_code == 200 and request.method == "GET":
-                set_response_etag(response)
+            storable = response.status_code == 200 and request.method == "GET"
+            self.finish(response, stored=storable)
+            if storable:
                 try:
                     pages.set(key, (version, *page_for_cache(response)), ttl)
                 except Exception:
                     logger.warning("%s pages unavailable; the page stays unstored", self)
-            return mark_private(response)
+            return response
 
         response = view(request, *args, **kwargs)
         response.add_post_render_callback(store)
+        return response
+
+    def serve_uncached(self, view, request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.add_post_render_callback(lambda response: self.finish(response, stored=False))
+        return response
+
+    def finish(self, response, *, stored: bool):
+        """
+        The headers of every response of the resource, stored with its pages: browsers may
+        keep a page, per token, but revalidate it every time (`private, no-cache` and, on a
+        stored page, its ETag, which ConditionalGetMiddleware compares).
+        """
+        if stored:
+            set_response_etag(response)
+        return mark_private(response)
+
+
+class UserPageCache(PageCache):
+    """
+    Pages that show the requesting user's own row and nothing else, such as the account:
+    `me_page = UserPageCache(auth_cache, ttl_setting="...")`. Their version is the row's
+    `RowCache` version, which every change to the user replaces (saves, queryset updates,
+    deletion, token revocation), so they need no bump of their own, and authentication reads
+    the version and the page in its one round trip. A page showing anything else (another
+    table, the time) would go stale: do not cache it this way.
+
+    Their responses keep the headers the rest of the stack gives them (the account's are
+    `no-store`, see `config.middleware`): no ETag, no `private` added here.
+    """
+
+    def __init__(self, rows: "RowCache", *, ttl_setting: str):
+        super().__init__(rows.namespace, ttl_setting=ttl_setting)
+        self.rows = rows
+
+    def version_key(self, scope) -> str:
+        return self.rows.version_key(scope)
+
+    def scope_for(self, user) -> str:
+        return str(user.pk)
+
+    def candidate_version_keys(self, user_id) -> list:
+        return [self.version_key(str(user_id))]
+
+    def finish(self, response, *, stored: bool):
         return response
 
 
@@ -196,7 +254,7 @@ def page_from_cache(stored) -> HttpResponse:
 
 
 def serve_uncached(view, request, *args, **kwargs):
-    """Answer from the database, with the same private, revalidated headers."""
+    """Answer from the database, with a cached resource's private, revalidated headers."""
     response = view(request, *args, **kwargs)
     response.add_post_render_callback(mark_private)
     return response

@@ -50,10 +50,11 @@ class CachedPagesMixin:
 
     def serve_cached(self, view, request, *args, **kwargs):
         page_cache = self.queryset.model.page_cache
-        if page_cache is None or not self.query_is_cacheable(request):
-            if page_cache is not None:
-                metrics.count_page(page_cache.namespace, "bypass")
+        if page_cache is None:
             return serve_uncached(view, request, *args, **kwargs)
+        if not self.query_is_cacheable(request):
+            metrics.count_page(page_cache.namespace, "bypass")
+            return page_cache.serve_uncached(view, request, *args, **kwargs)
         return page_cache.serve(view, request, *args, **kwargs)
 
     def query_is_cacheable(self, request) -> bool:

@@ -76,6 +76,28 @@ def test_writes_in_one_process_show_at_once_in_the_other(two_servers):
     assert call(b, "GET", f"items/{item['id']}/", token=alice)[0] == 404
 
 
+def test_account_changes_show_at_once_in_the_other_process(two_servers):
+    a, b = two_servers
+    token = sign_up(a, "carol@example.com")
+
+    def full_name(server):
+        status, me = call(server, "GET", "users/me/", token=token)
+        assert status == 200, me
+        return me["full_name"]
+
+    # Both processes store carol's account page.
+    assert full_name(a) == full_name(b) == full_name(b) == ""
+    assert call(a, "PATCH", "users/me/", {"full_name": "Carol"}, token=token)[0] == 200
+    assert full_name(b) == "Carol"
+    # A queryset update in a third process, which sends no signal.
+    run_shell(
+        a,
+        "from accounts.models import User; "
+        "User.objects.filter(email='carol@example.com').update(full_name='Carol B')",
+    )
+    assert full_name(b) == full_name(a) == "Carol B"
+
+
 PASSWORD = "a-long-enough-passphrase-1"
 
 
