@@ -44,8 +44,12 @@ PAGE_LAYOUT = 2
 UNAVAILABLE = object()
 
 
-def new_version() -> str:
-    return uuid.uuid4().hex
+def new_version() -> int:
+    """
+    A random 128-bit version. An int because django-redis stores ints as they are: read on
+    every request, it decodes in a fraction of the time a pickled, compressed string takes.
+    """
+    return uuid.uuid4().int
 
 
 class ModelCache:
@@ -86,7 +90,7 @@ class PageCache(ModelCache):
         """The version keys a user's pages can depend on, before the user is loaded."""
         return [self.version_key(str(user_id)), self.version_key(ALL_OWNERS)]
 
-    def current_version(self, scope, *, prefetched=None) -> str | None:
+    def current_version(self, scope, *, prefetched=None) -> int | None:
         """
         The scope's version, created on first use; None when the cache does not answer.
 
