@@ -112,9 +112,13 @@ def redis_caches(url):
     (which then fall back to "throttle_fallback", per process, instead of silently letting
     everything through).
     """
-    # Values over 15 bytes are stored zlib-compressed (a page of 20 items to about 30 %);
-    # smaller ones are stored, and read back, as they are.
-    compressed = {"COMPRESSOR": "django_redis.compressors.zlib.ZlibCompressor"}
+    # Values over 15 bytes are stored lz4-compressed (a page of 20 items to about 40 %: zlib
+    # takes a third less room but ten times the CPU, paid on every cached page); smaller ones,
+    # and ints (the versions), are stored and read back as they are.
+    compressed = {"COMPRESSOR": "django_redis.compressors.lz4.Lz4Compressor"}
+    # Part of every key: raised whenever what is stored changes shape (the compressor, the
+    # serializer), so that no process reads a value it cannot decode. 2: lz4, was zlib.
+    key_version = 2
     options = {
         # A dead or hung Redis costs a request at most these timeouts, never an error.
         "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
@@ -124,11 +128,13 @@ def redis_caches(url):
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": url,
+            "VERSION": key_version,
             "OPTIONS": {**options, "IGNORE_EXCEPTIONS": True, **compressed},
         },
         "strict": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": url,
+            "VERSION": key_version,
             "OPTIONS": {**options, **compressed},
         },
     }

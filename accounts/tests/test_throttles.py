@@ -4,6 +4,7 @@ cached pages included; unset, it costs no cache round trip.
 """
 
 import pytest
+from django.core.cache import caches
 from django.urls import reverse
 
 from accounts.throttles import ResilientUserRateThrottle
@@ -57,7 +58,7 @@ def test_unset_the_rate_limits_nothing(auth_client):
 def test_the_rate_holds_in_redis_and_while_redis_is_down(user_rate, redis_caches, user):
     redis = redis_caches
     assert statuses(client_for(user), [ME] * 4) == [200, 200, 200, 429]
-    assert redis.client().exists(f":1:throttle_user_{user.pk}")
+    assert redis.client().exists(caches["default"].make_key(f"throttle_user_{user.pk}"))
 
     redis.stop()
     # Each process now counts on its own, from zero: the limit still holds.
