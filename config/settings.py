@@ -112,7 +112,7 @@ def redis_caches(url):
     (which then fall back to "throttle_fallback", per process, instead of silently letting
     everything through).
     """
-    # Values over 15 bytes are stored lz4-compressed (a page of 20 items to about 40 %: zlib
+    # Values over 15 bytes are stored lz4-compressed (a page of 20 items to about half: zlib
     # takes a third less room but ten times the CPU, paid on every cached page); smaller ones,
     # and ints (the versions), are stored and read back as they are.
     compressed = {"COMPRESSOR": "django_redis.compressors.lz4.Lz4Compressor"}
