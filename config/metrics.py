@@ -70,7 +70,14 @@ def observe_request(request, response, seconds: float) -> None:
 
 def count_page(resource: str, result: str) -> None:
     if enabled():
-        instruments().pages.labels(resource, result).inc()
+        page_counter(resource, result).inc()
+
+
+@functools.cache
+def page_counter(resource: str, result: str):
+    # One labelled child per outcome, kept: `labels()` checks and locks on every call, and
+    # this counts every cached page served.
+    return instruments().pages.labels(resource, result)
 
 
 def count_task(task_name: str, outcome: str) -> None:

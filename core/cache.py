@@ -98,11 +98,15 @@ class PageCache(ModelCache):
         value for the key when found, or UNAVAILABLE when Redis did not answer then, so a
         hung Redis costs a request one socket timeout, not two.
         """
-        versions, key = caches["strict"], self.version_key(scope)
+        key = self.version_key(scope)
         if prefetched is UNAVAILABLE:
             return None
+        version = (prefetched or {}).get(key)
+        if version is not None:
+            return version
+        versions = caches["strict"]
         try:
-            version = (prefetched or {}).get(key) or versions.get(key)
+            version = versions.get(key)
             if version is None:
                 candidate = new_version()
                 # `add` keeps whichever process got there first; read back the winner.
@@ -176,9 +180,9 @@ class PageCache(ModelCache):
         if version is None:
             metrics.count_page(self.namespace, "bypass")
             return self.serve_uncached(view, request, *args, **kwargs)
-        pages, key = caches["strict"], self.page_key_for(request)
+        key = self.page_key_for(request)
         try:
-            stored = prefetched.get(key) if prefetched is not None else pages.get(key)
+            stored = prefetched.get(key) if prefetched is not None else caches["strict"].get(key)
         except Exception:
             logger.warning("%s pages unavailable; serving from the database", self)
             metrics.count_page(self.namespace, "bypass")
@@ -193,7 +197,7 @@ class PageCache(ModelCache):
             self.finish(response, stored=storable)
             if storable:
                 try:
-                    pages.set(key, (version, *page_for_cache(response)), ttl)
+                    caches["strict"].set(key, (version, *page_for_cache(response)), ttl)
                 except Exception:
                     logger.warning("%s pages unavailable; the page stays unstored", self)
             return response
