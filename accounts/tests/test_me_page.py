@@ -10,6 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIRequestFactory
 
 from accounts.models import User
+from accounts.serializers import UserSerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +84,11 @@ def test_a_ttl_of_zero_stores_nothing(auth_client, user, settings):
     settings.USER_CACHE_TTL = 0
     assert auth_client.get(ME).status_code == 200
     assert stored_page(user) is None
+
+
+def test_the_account_shows_only_what_its_row_holds():
+    # The page lives as long as the row's version: a field computed from anything else (a
+    # method field, a relation, the time) would be served stale.
+    columns = {field.name for field in User._meta.concrete_fields}
+    shown = {field.source for field in UserSerializer().fields.values()}
+    assert shown <= columns
