@@ -4,9 +4,10 @@ Prometheus metrics, served at `/metrics` to a scraper sending `Authorization: Be
 
 - `http_request_duration_seconds{view, method, status}`: a histogram, so request counts
   (`_count`) and latencies, recorded by config.middleware next to its log line.
-- `page_cache_total{resource, result}`: pages of a cached resource (`items`) served from the
-  cache (`hit`), rendered and stored (`miss`) or rendered without it (`bypass`: Redis
-  unavailable, caching off, a query that is not cached); counted in core.cache.
+- `page_cache_total{resource, result}`: pages of a cached resource (`items`; `users`, the
+  account page) served from the cache (`hit`), rendered and stored (`miss`) or rendered
+  without it (`bypass`: Redis unavailable, caching off, a query that is not cached); counted
+  in core.cache.
 - `celery_tasks_total{task, outcome}`: tasks that succeeded, failed or will retry, counted
   where they run (the worker serves its own endpoint, see `serve_worker_metrics`).
 
