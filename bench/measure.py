@@ -23,15 +23,16 @@ The self-checks compare what the server counted with what the scenario claims: c
 before the run (after any warm-up) and after it, once the requests left in flight have been
 answered (no connection to the server is left open), so none of them counts in the next run.
 
-- The page cache's own counters, `page_cache_total{resource="items", result=hit|miss|bypass}`
-  from `/metrics` (the bench turns metrics on with a `METRICS_TOKEN`): counted in the
-  worker as each page is served, added up over the workers (prometheus_client's multiprocess
-  files), exact as soon as the requests are answered. An uncached run must bypass the cache
-  at least once per request and never hit or miss; a cached run must not bypass it, may miss
-  at most once per user (a page the warm-up did not store), and must hit for every other
-  request; any other run must not touch it.
-- What an outside observer sees: the stored pages (Redis keys `*items:page:*`), which an
-  uncached run must not add to, and the rows of the items table, which only `create` may
+- The page cache's own counters, `page_cache_total{resource, result=hit|miss|bypass}` from
+  `/metrics` (the bench turns metrics on with a `METRICS_TOKEN`), for the scenario's
+  resource (`items`, or `users` for the account page): counted in the worker as each page is
+  served, added up over the workers (prometheus_client's multiprocess files), exact as soon
+  as the requests are answered. An uncached run must bypass the cache at least once per
+  request and never hit or miss; a cached run must not bypass it, may miss at most once per
+  user (a page the warm-up did not store), and must hit for every other request; any other
+  run must not touch it. No run may touch another resource's pages.
+- What an outside observer sees: the stored pages (Redis keys `*<resource>:page:*`), which
+  an uncached run must not add to, and the rows of the items table, which only `create` may
   change, by at least one row per request.
 
 Every run must also complete requests, all of them 2xx. PostgreSQL's scan counters
@@ -50,8 +51,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from testing.servers import request
 
-RESOURCE = "items"
-PAGE_KEYS = f"*{RESOURCE}:page:*"
+PAGE_KEYS = "*:page:*"
 PAGE_RESULTS = ("hit", "miss", "bypass")
 GROUPS = ("server", "postgres", "redis")
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
@@ -134,8 +134,12 @@ class Meter:
 
     # --- counters -------------------------------------------------------------------------
 
-    def counters(self):
-        counts = dict.fromkeys(PAGE_RESULTS, 0)
+    def counters(self, resource):
+        """
+        `resource`'s page cache counters and stored pages, the items table's rows, and
+        `other_resources`: what every other resource's page cache counted and stored.
+        """
+        counts = dict.fromkeys([*PAGE_RESULTS, "page_keys", "other_resources"], 0)
         response = request(
             self.server.port, "GET", "/metrics", token=self.metrics_token, timeout=30
         )
@@ -144,10 +148,14 @@ class Meter:
         for family in text_string_to_metric_families(response.body.decode()):
             for sample in family.samples:
                 labels = sample.labels
-                if sample.name == "page_cache_total" and labels.get("resource") == RESOURCE:
-                    counts[labels["result"]] += int(sample.value)
+                if sample.name != "page_cache_total":
+                    continue
+                own = labels.get("resource") == resource
+                counts[labels["result"] if own else "other_resources"] += int(sample.value)
         with self.redis.client() as client:
-            counts["page_keys"] = sum(1 for _ in client.scan_iter(match=PAGE_KEYS, count=1000))
+            for key in client.scan_iter(match=PAGE_KEYS, count=1000):
+                own = f":{resource}:page:".encode() in key
+                counts["page_keys" if own else "other_resources"] += 1
         counts["items"] = self.db.execute("SELECT count(*) FROM items_item").fetchone()[0]
         return counts
 
@@ -189,7 +197,7 @@ class Meter:
         milliseconds per request (in all and by group), the counters' deltas and the check.
         """
         self.settle()  # what a warm-up left in flight
-        before = self.counters()
+        before = self.counters(scenario.resource)
         pids = self.processes()
         sampler = Sampler([pid for group in pids.values() for pid in group or ()])
         start = dict(sampler.last)
@@ -210,7 +218,7 @@ class Meter:
                 ticks += end - (start.get(pid) or 0)
             cpu_ms[group] = ticks * TICK_MS
         self.settle()
-        after = self.counters()
+        after = self.counters(scenario.resource)
         requests = result["requests"]
         per_request = {
             group: None if ms is None else round(ms / max(requests, 1), 3)
@@ -251,6 +259,11 @@ def check(expect, result, *, users):
             failures.append(f"only {hit} of {requests} requests were served from the cache")
     elif hit or miss or bypass:
         failures.append(f"the page cache was used: {hit} hits, {miss} misses, {bypass} bypasses")
+    if delta["other_resources"]:
+        failures.append(
+            f"another resource's page cache was used {delta['other_resources']} times"
+            " (hits, misses, bypasses and stored pages)"
+        )
     if expect == CREATES:
         if delta["items"] < requests:
             failures.append(f"{delta['items']} rows were created by {requests} requests")

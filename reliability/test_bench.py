@@ -71,6 +71,7 @@ def test_every_scenario_does_what_its_name_says(bench):
     assert uncached["bypass"] >= table["uncached list"]["requests"]
     assert uncached["page_keys"] == 0
     assert cached["hit"] >= table["cached list"]["requests"] - USERS
+    assert table["users/me/"]["counters"]["hit"] >= table["users/me/"]["requests"] - USERS
     assert table["create"]["counters"]["items"] >= table["create"]["requests"]
 
 
@@ -83,6 +84,8 @@ def test_a_scenario_that_does_not_do_what_it_says_fails_its_check(bench):
             Scenario("cached detail, unknown parameter", "uncached_detail", CACHED),
             # A read that claims to write nothing, yet the rows grow.
             Scenario("users/me/, but creating", "create", NO_PAGES),
+            # The account's pages counted as items' pages.
+            Scenario("users/me/, as items", "me", CACHED),
         ]
     )
 
@@ -95,3 +98,6 @@ def test_a_scenario_that_does_not_do_what_it_says_fails_its_check(bench):
     assert unknown["counters"]["bypass"] >= unknown["requests"], unknown
     creating = table["users/me/, but creating"]
     assert any("the items table changed" in failure for failure in creating["check"]), creating
+    misnamed = table["users/me/, as items"]
+    assert any("another resource's page cache" in f for f in misnamed["check"]), misnamed
+    assert misnamed["counters"]["other_resources"] >= misnamed["requests"], misnamed
