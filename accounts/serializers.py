@@ -5,7 +5,7 @@ from rest_framework_simplejwt import exceptions as jwt_exceptions
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-from core.serializers import FieldsBuiltOnceMixin
+from core.serializers import ModelSerializer
 
 from .models import User
 from .tokens import RefreshToken, fingerprint_matches
@@ -24,7 +24,7 @@ class PasswordField(serializers.CharField):
         super().__init__(**kwargs)
 
 
-class UserSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     """
     The account as its owner sees it; only the name is editable here. The address changes
     through `users/me/email/`, which asks for the password and a confirmation by mail.

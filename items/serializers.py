@@ -1,11 +1,9 @@
-from rest_framework import serializers
-
-from core.serializers import FieldsBuiltOnceMixin
+from core.serializers import ModelSerializer, UTCDateTimeField
 
 from .models import Item
 
 
-class ItemSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+class ItemSerializer(ModelSerializer):
     """An item as its owner sees it; the owner is always the caller, never the body."""
 
     class Meta:
@@ -18,7 +16,7 @@ class DeletedItemSerializer(ItemSerializer):
     """An item in the trash, with when and by whom it was deleted."""
 
     # Never null in the trash; `deleted_by` is, once the deleting user is removed.
-    deleted_at = serializers.DateTimeField(read_only=True)
+    deleted_at = UTCDateTimeField(read_only=True)
 
     class Meta(ItemSerializer.Meta):
         fields = [*ItemSerializer.Meta.fields, "deleted_at", "deleted_by"]

@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -40,6 +42,13 @@ def test_me_shows_own_account(auth_client, user):
         "is_superuser": False,
         "date_joined": response.data["date_joined"],
     }
+
+
+def test_me_shows_when_the_account_was_created_in_utc_with_a_z(auth_client, user):
+    joined = datetime(2026, 1, 2, 4, 4, 5, 123456, tzinfo=timezone(timedelta(hours=1)))
+    User.objects.filter(pk=user.pk).update(date_joined=joined)
+
+    assert auth_client.get(ME).json()["date_joined"] == "2026-01-02T03:04:05.123456Z"
 
 
 def test_me_patch_updates_the_name(auth_client, user):

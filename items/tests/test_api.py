@@ -1,5 +1,6 @@
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as fixed_offset
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -216,6 +217,41 @@ def test_retrieve_own_item(auth_client, user):
     assert response.json()["id"] == str(item.pk)
 
 
+# Times as clients read them: ISO 8601 in UTC with a `Z`, microseconds only when there are any.
+CREATED = datetime(2026, 1, 2, 4, 4, 5, 123456, tzinfo=fixed_offset(timedelta(hours=1)))
+UPDATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+TIMES = {"created_at": "2026-01-02T03:04:05.123456Z", "updated_at": "2026-01-02T03:04:05Z"}
+
+
+def test_times_are_utc_with_a_z_in_the_detail_and_the_list(auth_client, user):
+    item = ItemFactory(owner=user, created_at=CREATED)
+    Item.objects.filter(pk=item.pk).update(updated_at=UPDATED)
+
+    detail = auth_client.get(detail_url(item), {"uncached": 1}).json()
+    listed = auth_client.get(LIST_URL, {"uncached": 1}).json()["results"][0]
+
+    assert {key: detail[key] for key in TIMES} == TIMES
+    assert listed == detail
+
+
+def test_times_stay_utc_whatever_time_zone_is_current(auth_client, user):
+    item = ItemFactory(owner=user, created_at=CREATED)
+    Item.objects.filter(pk=item.pk).update(updated_at=UPDATED)
+
+    with timezone.override("America/New_York"):
+        body = auth_client.get(detail_url(item)).json()
+
+    assert {key: body[key] for key in TIMES} == TIMES
+
+
+def test_a_created_items_times_are_utc_with_a_z(auth_client):
+    body = auth_client.post(LIST_URL, {"title": "t"}).json()
+    item = Item.objects.get(pk=body["id"])
+
+    expected = item.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert body["created_at"] == expected.replace(".000000Z", "Z")
+
+
 def test_delete_is_a_soft_delete_recording_who(auth_client, user):
     item = ItemFactory(owner=user)
 
@@ -274,6 +310,14 @@ def test_trash_lists_every_owners_deleted_items_latest_first(superuser_client, u
     assert result_ids(response) == [str(newer.pk), str(older.pk)]
     assert body["results"][0]["deleted_by"] == str(other_user.pk)
     assert body["results"][0]["deleted_at"] is not None
+
+
+def test_the_trash_tells_when_an_item_was_deleted_in_utc(superuser_client):
+    ItemFactory(deleted=True, deleted_at=CREATED)
+
+    row = superuser_client.get(TRASH_URL).json()["results"][0]
+
+    assert row["deleted_at"] == TIMES["created_at"]
 
 
 def test_trash_is_paginated_searchable_and_orderable(superuser_client):
