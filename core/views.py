@@ -5,6 +5,7 @@ served from the model's page cache. A resource declares its `queryset`, serializ
 filters; see `items.views` and the README's "Adding a resource".
 """
 
+from django.utils.functional import cached_property
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -36,9 +37,14 @@ class CachedPagesMixin:
 
     def initial(self, request, *args, **kwargs):
         # Authentication reads the page versions and the page this request may need with
-        # the user: one round trip (see `accounts.authentication`).
+        # the user: one round trip (see `accounts.authentication`). A query answered uncached
+        # needs neither, nor the page key's hash of the URL.
         page_cache = self.queryset.model.page_cache
-        if self.action in ("list", "retrieve") and page_cache is not None:
+        if (
+            self.action in ("list", "retrieve")
+            and page_cache is not None
+            and self.query_is_cacheable
+        ):
             request.prefetch_for_user = page_cache.prefetch_keys(request)
         super().initial(request, *args, **kwargs)
 
@@ -52,12 +58,15 @@ class CachedPagesMixin:
         page_cache = self.queryset.model.page_cache
         if page_cache is None:
             return serve_uncached(view, request, *args, **kwargs)
-        if not self.query_is_cacheable(request):
+        if not self.query_is_cacheable:
             metrics.count_page(page_cache.namespace, "bypass")
             return page_cache.serve_uncached(view, request, *args, **kwargs)
         return page_cache.serve(view, request, *args, **kwargs)
 
-    def query_is_cacheable(self, request) -> bool:
+    @cached_property
+    def query_is_cacheable(self) -> bool:
+        # Asked before authentication and again when serving; a view serves one request.
+        request = self.request
         if not request.query_params:
             return True
         checks = self.query_param_checks()
