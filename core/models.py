@@ -88,8 +88,19 @@ class SoftDeleteQuerySet(models.QuerySet):
 class SoftDeleteManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
     """Hides deleted rows. Give it a model's own QuerySet with `.from_queryset(...)`."""
 
+    # The live rows' query of each model, built once. Resolving the `deleted_at` filter is
+    # about a tenth of the ORM's work for a one-row read, and every `objects` query, the
+    # related managers' (`user.items`) too, starts from it. Each queryset gets its own clone,
+    # as Django clones a query for every queryset it derives, so the shared one never changes.
+    live_queries = {}
+
     def get_queryset(self):
-        return super().get_queryset().alive()
+        live = self.live_queries.get(self.model)
+        if live is None:
+            live = self.live_queries[self.model] = super().get_queryset().alive().query
+        return self._queryset_class(
+            model=self.model, query=live.chain(), using=self._db, hints=self._hints
+        )
 
 
 class AllObjectsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
@@ -19,6 +20,21 @@ def test_default_manager_hides_deleted_rows_and_all_objects_shows_them():
     assert set(Item._base_manager.all()) == {live, deleted}
     assert list(Item.all_objects.dead()) == [deleted]
     assert list(Item.all_objects.alive()) == [live]
+
+
+def test_a_query_changed_in_place_leaves_the_next_querysets_alone(user):
+    # Django changes a queryset's own query in place (a related manager's deferred filter,
+    # the compiler's alias counts); the default manager shares one built query among them.
+    mine, theirs = ItemFactory(owner=user), ItemFactory()
+    ItemFactory(owner=user, deleted=True)
+
+    narrowed = Item.objects.get_queryset()
+    narrowed.query.add_q(Q(owner=user))
+
+    assert list(narrowed) == [mine]
+    assert set(Item.objects.all()) == {mine, theirs}
+    assert list(user.items.all()) == [mine]
+    assert Item.objects.count() == 2
 
 
 def test_instance_delete_keeps_the_row_and_records_when_and_by_whom(user):
