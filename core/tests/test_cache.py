@@ -6,10 +6,10 @@ defaults, Redis in CI's second pass) and real commits.
 from io import StringIO
 
 import pytest
-from django.core.cache import caches
 from django.core.management import call_command
 from django.db import transaction
 
+from core import cache
 from core.cache import ALL_OWNERS
 from core.tests.notes.factories import NoteFactory
 from core.tests.notes.models import Note
@@ -21,16 +21,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def version_writes(monkeypatch):
-    """Counts the round trips that write versions; each still reaches the cache."""
-    versions = caches["strict"]
+    """
+    Counts the round trips that write versions, each still reaching the cache: every one
+    goes through `write_versions`, one command (MSET, or `set_many` without Redis).
+    """
     calls = []
-    set_many = versions.set_many
+    write_versions = cache.write_versions
 
-    def counting_set_many(data, *args, **kwargs):
-        calls.append(set(data))
-        return set_many(data, *args, **kwargs)
+    def counting_write_versions(keys):
+        calls.append(set(keys))
+        return write_versions(keys)
 
-    monkeypatch.setattr(versions, "set_many", counting_set_many)
+    monkeypatch.setattr(cache, "write_versions", counting_write_versions)
     return calls
 
 
