@@ -34,6 +34,10 @@ import os
 import tempfile
 from pathlib import Path
 
+import environ
+
+env = environ.Env()
+
 
 def available_cpus():
     """CPUs this process may use: its affinity mask, capped by a cgroup v2 CPU quota."""
@@ -47,18 +51,13 @@ def available_cpus():
     return cpus or 1
 
 
-def flag(name, *, default):
-    value = os.environ.get(name, "").strip().lower()
-    return default if not value else value in ("1", "true", "yes", "on")
-
-
 def default_workers():
     return 2 * available_cpus() + 1 if os.environ.get("REDIS_URL") else 1
 
 
 wsgi_app = "config.wsgi:application"
 bind = [f"0.0.0.0:{os.environ.get('PORT', '8000')}"]
-reuse_port = flag("GUNICORN_REUSE_PORT", default=True)
+reuse_port = env.bool("GUNICORN_REUSE_PORT", default=True)
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY") or default_workers())
@@ -75,7 +74,7 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Errors to stderr; the access log, when on, to stdout. The path only (%(U)s), never the query
 # string, so no token in a URL reaches the log; the request id joins the line to the
 # application's.
-accesslog = "-" if flag("GUNICORN_ACCESS_LOG", default=False) else None
+accesslog = "-" if env.bool("GUNICORN_ACCESS_LOG", default=False) else None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
