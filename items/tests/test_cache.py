@@ -275,6 +275,28 @@ def test_no_cross_user_leak_for_the_same_url(owner_client, item, other_client, o
     assert other_client.get(detail_url(item)).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"HTTP_HOST": "api.example.com"}, "http://api.example.com/"),
+        ({"HTTP_X_FORWARDED_HOST": "spa.example.com"}, "http://spa.example.com/"),
+        ({"HTTP_X_FORWARDED_PROTO": "https"}, "https://testserver"),
+        ({"SERVER_PORT": "8443"}, "http://testserver:8443/"),
+    ],
+)
+def test_pages_are_stored_per_host_and_scheme(owner_client, owner, settings, headers, expected):
+    # Pagination links carry the scheme and host the request came in on.
+    settings.ALLOWED_HOSTS = ["testserver", "api.example.com", "spa.example.com"]
+    settings.USE_X_FORWARDED_HOST = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    ItemFactory.create_batch(2, owner=owner)
+    url = f"{LIST_URL}?page_size=1"
+    assert owner_client.get(url).json()["next"].startswith("http://testserver/")
+
+    assert owner_client.get(url, **headers).json()["next"].startswith(expected)
+    assert owner_client.get(url).json()["next"].startswith("http://testserver/")
+
+
 def test_deactivated_user_gets_401_not_the_cached_page(warm, owner_client, owner):
     owner.is_active = False
     owner.save()
