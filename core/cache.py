@@ -33,6 +33,7 @@ from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
+from django.utils.functional import cached_property
 from django_redis.client import DefaultClient
 
 from config import metrics
@@ -94,8 +95,14 @@ class PageCache(ModelCache):
 
     def scope_for(self, user) -> str:
         """Whose version a user's responses depend on: one owner's, or every owner's."""
-        owner = self.model.all_objects.visible_owner(user)
+        owner = self.owner_rule.visible_owner(user)
         return ALL_OWNERS if owner is None else str(owner.pk)
+
+    @cached_property
+    def owner_rule(self):
+        # `visible_owner` is a queryset method, for `owned_by`; through the manager it would
+        # build a queryset for every cached page. Never evaluated, so safe to share.
+        return self.model.all_objects.all()
 
     def candidate_version_keys(self, user_id) -> list:
         """The version keys a user's pages can depend on, before the user is loaded."""
