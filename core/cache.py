@@ -21,6 +21,7 @@ a request whose version cannot be read (Redis down or hung) pays one socket time
 bypasses the page cache, reading the database.
 """
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -476,7 +477,8 @@ class HeldConnection:
 
     def __del__(self):
         # Its thread has ended (runserver's end with their request), or a fork replaced it.
-        self.release()
+        with contextlib.suppress(Exception):  # at exit, as redis-py's `Connection.__del__`
+            self.release()
 
 
 held_connections = HeldConnections()
