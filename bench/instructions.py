@@ -5,6 +5,7 @@ does not move with what else the machine is doing, for comparing two versions of
     apt-get install valgrind
     .venv/bin/python bench/instructions.py                  # every scenario, about 3 minutes
     .venv/bin/python bench/instructions.py live cached_list --requests 50
+    .venv/bin/python bench/instructions.py live round_trip cached_list --cpu --requests 3000
 
 The scenarios are `bench/load.lua`'s, sent by an in-process WSGI client (no gunicorn, no
 socket to the client) to the production settings on a throwaway PostgreSQL database and a
@@ -14,6 +15,13 @@ nothing until its requests start (after a warm-up) and nothing after they end, s
 start-up is left out. What the count leaves out: gunicorn, the kernel's side of the socket
 calls, and the PostgreSQL and Redis servers (`run.py`'s CPU milliseconds include them).
 Python's hash seed is fixed, so two runs of the same code agree to within half a percent.
+
+`round_trip`, not a scenario of the load table: `health/live/` followed by the one `MGET` a
+cached page reads (the user's version and entry, the two page versions, a page key), on the
+connection requests use. It is the floor of a cached page, whose exact revocation needs that
+round trip. `--cpu` runs the same requests without valgrind and reports the CPU time
+(user + system) per request instead: what the instruction count leaves out, the kernel's
+side of the sockets and the cost of waiting on Redis, is in it, and so is the machine's noise.
 """
 
 import argparse
@@ -21,6 +29,7 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -39,7 +48,7 @@ API = "/api/v1"
 USERS = 5
 ITEMS_PER_USER = 20
 WARM_UP = 20
-MODES = [scenario.mode for scenario in SCENARIOS]
+MODES = [scenario.mode for scenario in SCENARIOS] + ["round_trip"]
 COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -72,7 +81,7 @@ def requests_of(mode, users, count):
     for n in range(count):
         user = users[n % len(users)]
         token, item = user["access"], user.get("item")
-        if mode == "live":
+        if mode in ("live", "round_trip"):
             yield environ("GET", f"{API}/health/live/")
         elif mode == "me":
             yield environ("GET", f"{API}/users/me/", token=token)
@@ -91,8 +100,11 @@ def requests_of(mode, users, count):
             raise ValueError(f"unknown mode {mode}")
 
 
-def measure(mode, users, count):
-    """In the process callgrind runs: warm up, then count `count` requests only."""
+def measure(mode, users, count, *, cpu=False):
+    """
+    In the child process: warm up, then count `count` requests only, by callgrind or, with
+    `cpu`, by the process's CPU time (printed as JSON, microseconds per request).
+    """
     import django
     from django.core.handlers.wsgi import WSGIHandler
 
@@ -102,24 +114,55 @@ def measure(mode, users, count):
     app = WSGIHandler()
     for user in users:
         user["item"] = str(Item.objects.filter(owner_id=user["id"]).values_list("pk").first()[0])
+    also = cached_page_read(users) if mode == "round_trip" else lambda n: None
 
-    def call(request):
+    def call(n, request):
         statuses = []
         body = app(request, lambda status, headers, exc_info=None: statuses.append(status))
         b"".join(body)
         body.close()
         if not statuses[0].startswith("2"):
             sys.exit(f"{mode}: {statuses[0]}")
+        also(n)
 
     # The warm-up's query strings differ from the measured ones: uncached stays uncached.
-    for request in requests_of(mode, users, WARM_UP):
+    for n, request in enumerate(requests_of(mode, users, WARM_UP)):
         request["QUERY_STRING"] = request["QUERY_STRING"].replace("nonce=", "nonce=warm-")
-        call(request)
+        call(n, request)
     measured = list(requests_of(mode, users, count))
+    if cpu:
+        started = cpu_seconds()
+        for n, request in enumerate(measured):
+            call(n, request)
+        print(json.dumps({"cpu_us": (cpu_seconds() - started) * 1e6 / count}))
+        return
     callgrind_control("--instr=on")
-    for request in measured:
-        call(request)
+    for n, request in enumerate(measured):
+        call(n, request)
     callgrind_control("--instr=off")
+
+
+def cached_page_read(users):
+    """`round_trip`'s addition to a request: the `MGET` of a cached list page, n-th user's."""
+    from django.core.cache import caches
+
+    from accounts.models import User
+    from core.cache import read_many
+    from items.models import Item
+
+    def read(n):
+        user_id = users[n % len(users)]["id"]
+        rows, pages = User.auth_cache, Item.page_cache
+        keys = [rows.version_key(user_id), rows.entry_key(user_id)]
+        keys += [*pages.candidate_version_keys(user_id), f"{pages.namespace}:page:{user_id}"]
+        read_many(caches["strict"], keys)
+
+    return read
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def callgrind_control(switch):
@@ -129,22 +172,35 @@ def callgrind_control(switch):
 def count_instructions(mode, env, users, count):
     """The instructions `count` requests of `mode` took, from callgrind's own summary."""
     with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as out:
-        argv = [
+        valgrind = [
             "valgrind", "--tool=callgrind", "--instr-atstart=no",
             f"--callgrind-out-file={out}/callgrind.out",
-            sys.executable, __file__, "--child", mode, "--requests", str(count),
         ]  # fmt: skip
-        child_env = {
-            **env,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "PYTHONHASHSEED": "0",
-            "BENCH_USERS": json.dumps(users),
-        }
-        result = subprocess.run(argv, env=child_env, capture_output=True, text=True, check=False)
+        result = run_child(valgrind, mode, env, users, count)
     found = COLLECTED.search(result.stderr)
-    if result.returncode != 0 or found is None:
-        raise RuntimeError(f"{mode} failed:\n{result.stdout}{result.stderr[-3000:]}")
+    if found is None:
+        raise RuntimeError(f"{mode}: no count from callgrind\n{result.stderr[-3000:]}")
     return int(found.group(1))
+
+
+def cpu_per_request(mode, env, users, count) -> float:
+    """The CPU microseconds a request of `mode` took, on average over `count` of them."""
+    result = run_child([], mode, env, users, count, "--cpu")
+    return json.loads(result.stdout.strip().splitlines()[-1])["cpu_us"]
+
+
+def run_child(wrapper, mode, env, users, count, *options):
+    argv = [*wrapper, sys.executable, __file__, "--child", mode, "--requests", str(count), *options]
+    child_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONHASHSEED": "0",
+        "BENCH_USERS": json.dumps(users),
+    }
+    result = subprocess.run(argv, env=child_env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{mode} failed:\n{result.stdout}{result.stderr[-3000:]}")
+    return result
 
 
 def prepare(stack, admin_url):
@@ -175,27 +231,33 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("modes", nargs="*", metavar="MODE", help=", ".join(MODES))
     parser.add_argument("--requests", type=int, default=100, help="counted per scenario")
+    parser.add_argument("--cpu", action="store_true", help="CPU µs per request, not instructions")
     parser.add_argument("--admin-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        measure(args.child, json.loads(os.environ["BENCH_USERS"]), args.requests)
+        measure(args.child, json.loads(os.environ["BENCH_USERS"]), args.requests, cpu=args.cpu)
         return
     unknown = set(args.modes) - set(MODES)
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}; choose from {', '.join(MODES)}")
-    if not shutil.which("valgrind"):
+    if not args.cpu and not shutil.which("valgrind"):
         sys.exit("valgrind is needed: apt-get install valgrind")
+    unit = "CPU microseconds" if args.cpu else "thousand instructions"
     with ExitStack() as stack:
         env, users = prepare(stack, args.admin_url)
-        table = []  # [mode, instructions per request], in the order asked (repeats allowed)
+        table = []  # [mode, cost per request], in the order asked (repeats allowed)
         for mode in args.modes or MODES:
-            count = round(count_instructions(mode, env, users, args.requests) / args.requests)
-            table.append([mode, count])
-            print(f"{mode:16s} {count / 1000:9,.0f} thousand instructions per request")
+            if args.cpu:
+                cost = round(cpu_per_request(mode, env, users, args.requests), 1)
+            else:
+                cost = round(count_instructions(mode, env, users, args.requests) / args.requests)
+            table.append([mode, cost])
+            shown = cost if args.cpu else cost / 1000
+            print(f"{mode:16s} {shown:9,.0f} {unit} per request")
         live = dict(table).get("live")
-        for mode, count in table if live else ():
-            print(f"{mode:16s} {live / count:.2f} of live's rate, by these counts")
+        for mode, cost in table if live else ():
+            print(f"{mode:16s} {live / cost:.2f} of live's rate, by these {unit}")
     print(json.dumps(table))
 
 
