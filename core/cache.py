@@ -159,9 +159,15 @@ class PageCache(ModelCache):
         same round trip as the user and the versions.
         """
         meta = request.META
-        url = [request.scheme, *(meta.get(name, "") for name in URL_HEADERS), request.path]
-        query, accept = meta.get("QUERY_STRING", ""), meta.get("HTTP_ACCEPT", "")
-        key = f"{PAGE_LAYOUT}|{user_id}|{url}|{query}|{accept}"
+        parts = [
+            request.scheme,
+            *(meta.get(name, "") for name in URL_HEADERS),
+            request.path,
+            meta.get("QUERY_STRING", ""),
+            meta.get("HTTP_ACCEPT", ""),
+        ]
+        # A list's repr quotes each part: no two different lists give the same key.
+        key = f"{PAGE_LAYOUT}|{user_id}|{parts!r}"
         digest = hashlib.md5(key.encode(), usedforsecurity=False)
         return f"{self.namespace}:page:{digest.hexdigest()}"
 

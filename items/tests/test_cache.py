@@ -297,6 +297,14 @@ def test_pages_are_stored_per_host_and_scheme(owner_client, owner, settings, hea
     assert owner_client.get(url).json()["next"].startswith("http://testserver/")
 
 
+def test_a_query_and_an_accept_header_never_run_together_into_one_key(owner_client, owner):
+    ItemFactory(owner=owner, title="a")
+    json_twice = "application/json, application/json"
+    assert titles(owner_client.get(f"{LIST_URL}?search=a|b", HTTP_ACCEPT=json_twice)) == []
+    # The same characters split elsewhere between the query and `Accept`: another page.
+    assert titles(owner_client.get(f"{LIST_URL}?search=a", HTTP_ACCEPT=f"b|{json_twice}")) == ["a"]
+
+
 def test_deactivated_user_gets_401_not_the_cached_page(warm, owner_client, owner):
     owner.is_active = False
     owner.save()
