@@ -21,7 +21,6 @@ a request whose version cannot be read (Redis down or hung) pays one socket time
 bypasses the page cache, reading the database.
 """
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -483,8 +482,10 @@ class HeldConnection:
 
     def __del__(self):
         # Its thread has ended (runserver's end with their request), or a fork replaced it.
-        with contextlib.suppress(Exception):  # at exit, as redis-py's `Connection.__del__`
+        try:  # noqa: SIM105 (at exit, module globals such as `contextlib` are gone)
             self.release()
+        except Exception:  # as redis-py's own `Connection.__del__`
+            pass
 
 
 held_connections = HeldConnections()
