@@ -441,7 +441,7 @@ class HeldConnections(threading.local):
     A redis-py connection per thread and pool, kept from one request to the next, as Django
     keeps a database connection per thread. Checking one out of redis-py's pool and back in
     for every command (a lock, observability hooks, a readiness poll of three system calls)
-    cost 4 % of a cached page's instructions (README, "Benchmark"). A held connection is
+    cost 2 to 4 % of a cached page's instructions (README, "Benchmark"). A held connection is
     still counted in the pool's use: `pool.disconnect()` closes it (its next command
     reconnects), and it goes back when its thread ends. A forked process gets its own.
     """
