@@ -381,15 +381,14 @@ class RowCache(ModelCache):
 
 def read_many(store, keys) -> dict:
     """
-    `store.get_many(keys)`: on django-redis, one MGET on a pooled redis-py connection.
+    `store.get_many(keys)`: on django-redis, one MGET on the thread's held redis-py
+    connection (`redis_command`).
 
     This is the one round trip of an authenticated request (`RowCache.get`). Through
     `get_many`, django-redis's wrappers and redis-py's command layer (retries, event hooks,
     metrics recorders) nearly double the cost of the MGET itself: 40 µs of CPU against 21 µs
-    here, before decoding, and 3 % of a cached page's instructions (README, "Benchmarks").
-    Keys and values are still django-redis's own (`make_key`, `decode`). Errors are not
-    retried: a dead or hung Redis costs one timeout, and the connection is dropped, not
-    returned half-read.
+    here, before decoding, and 3 % of a cached page's instructions (README, "Benchmark").
+    Keys and values are still django-redis's own (`make_key`, `decode`).
     """
     client = getattr(store, "client", None)
     if not isinstance(client, DefaultClient):
