@@ -16,10 +16,10 @@ start-up is left out. What the count leaves out: gunicorn, the kernel's side of 
 calls, and the PostgreSQL and Redis servers (`run.py`'s CPU milliseconds include them).
 Python's hash seed is fixed, so two runs of the same code agree to within half a percent.
 
-`round_trip`, not a scenario of the load table: `health/live/` followed by the one `MGET` a
-cached page reads (the user's version and entry, the two page versions, a page key), on the
-connection requests use. It is the floor of a cached page, whose exact revocation needs that
-round trip. `--cpu` runs the same requests without valgrind and reports the CPU time
+`round_trip` is the load table's diagnostic scenario (`bench.views`): `health/live/` plus the
+one `MGET` a cached page reads, the floor of a cached page, whose exact revocation needs that
+round trip. The requests go to `bench.settings` (the production settings, with that endpoint
+in the URLs). `--cpu` runs the same requests without valgrind and reports the CPU time
 (user + system) per request instead: what the instruction count leaves out, the kernel's
 side of the sockets and the cost of waiting on Redis, is in it, and so is the machine's noise.
 """
@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import SCENARIOS  # noqa: E402
+from bench.load import SCENARIOS, SETTINGS  # noqa: E402
 from testing.servers import issue_tokens, manage, server_env  # noqa: E402
 from testing.services import HOST, ThrowawayRedis, throwaway_database  # noqa: E402
 
@@ -48,7 +48,7 @@ API = "/api/v1"
 USERS = 5
 ITEMS_PER_USER = 20
 WARM_UP = 20
-MODES = [scenario.mode for scenario in SCENARIOS] + ["round_trip"]
+MODES = [scenario.mode for scenario in SCENARIOS]
 COLLECTED = re.compile(r"Collected : (\d+)")
 
 
@@ -81,8 +81,10 @@ def requests_of(mode, users, count):
     for n in range(count):
         user = users[n % len(users)]
         token, item = user["access"], user.get("item")
-        if mode in ("live", "round_trip"):
+        if mode == "live":
             yield environ("GET", f"{API}/health/live/")
+        elif mode == "round_trip":
+            yield environ("GET", f"{API}/bench/round-trip/{user['id']}/")
         elif mode == "me":
             yield environ("GET", f"{API}/users/me/", token=token)
         elif mode == "cached_list":
@@ -114,7 +116,6 @@ def measure(mode, users, count, *, cpu=False):
     app = WSGIHandler()
     for user in users:
         user["item"] = str(Item.objects.filter(owner_id=user["id"]).values_list("pk").first()[0])
-    also = cached_page_read(users) if mode == "round_trip" else lambda n: None
 
     def call(n, request):
         statuses = []
@@ -123,7 +124,6 @@ def measure(mode, users, count, *, cpu=False):
         body.close()
         if not statuses[0].startswith("2"):
             sys.exit(f"{mode}: {statuses[0]}")
-        also(n)
 
     # The warm-up's query strings differ from the measured ones: uncached stays uncached.
     for n, request in enumerate(requests_of(mode, users, WARM_UP)):
@@ -140,24 +140,6 @@ def measure(mode, users, count, *, cpu=False):
     for n, request in enumerate(measured):
         call(n, request)
     callgrind_control("--instr=off")
-
-
-def cached_page_read(users):
-    """`round_trip`'s addition to a request: the `MGET` of a cached list page, n-th user's."""
-    from django.core.cache import caches
-
-    from accounts.models import User
-    from core.cache import read_many
-    from items.models import Item
-
-    def read(n):
-        user_id = users[n % len(users)]["id"]
-        rows, pages = User.auth_cache, Item.page_cache
-        keys = [rows.version_key(user_id), rows.entry_key(user_id)]
-        keys += [*pages.candidate_version_keys(user_id), f"{pages.namespace}:page:{user_id}"]
-        read_many(caches["strict"], keys)
-
-    return read
 
 
 def cpu_seconds() -> float:
@@ -193,7 +175,7 @@ def run_child(wrapper, mode, env, users, count, *options):
     argv = [*wrapper, sys.executable, __file__, "--child", mode, "--requests", str(count), *options]
     child_env = {
         **env,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
         "PYTHONHASHSEED": "0",
         "BENCH_USERS": json.dumps(users),
     }

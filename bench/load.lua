@@ -1,13 +1,13 @@
 -- The wrk script of bench/load.py:
 --   wrk ... -s bench/load.lua URL -- MODE HOST API_PREFIX USERS_FILE RUN_ID
--- USERS_FILE holds one "token item-id" line per user; each request takes the next line, so
--- the load is spread over every user. RUN_ID, fresh per run, makes every uncached request's
+-- USERS_FILE holds one "token item-id user-id" line per user; each request takes the next
+-- line, so the load is spread over every user. RUN_ID, fresh per run, makes every uncached request's
 -- query string unique across runs, not only within one. done() prints one JSON line for bench/load.py.
 
 thread_id = 0 -- set per thread by setup()
 local threads = {}
 local mode, host, api, run_id
-local tokens, items = {}, {}
+local tokens, items, users = {}, {}, {}
 local counter = 0
 
 function setup(thread)
@@ -18,9 +18,10 @@ end
 function init(args)
   mode, host, api, run_id = args[1], args[2], args[3], args[5]
   for line in io.lines(args[4]) do
-    local token, item = line:match("^(%S+)%s*(%S*)$")
+    local token, item, user = line:match("^(%S+) (%S+) (%S+)$")
     table.insert(tokens, token)
     table.insert(items, item)
+    table.insert(users, user)
   end
 end
 
@@ -30,6 +31,9 @@ function request()
   local headers = {["Host"] = host, ["Authorization"] = "Bearer " .. tokens[n]}
   if mode == "live" then
     return wrk.format("GET", api .. "/health/live/", {["Host"] = host})
+  elseif mode == "round_trip" then
+    -- bench.views: health/live/ plus a cached page's MGET (a server on bench.settings)
+    return wrk.format("GET", api .. "/bench/round-trip/" .. users[n] .. "/", {["Host"] = host})
   elseif mode == "me" then
     return wrk.format("GET", api .. "/users/me/", headers)
   elseif mode == "cached_list" then

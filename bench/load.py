@@ -31,11 +31,16 @@ SCENARIOS = [
     Scenario("create", "create", CREATES),
     # The account, a page stored under the user's authentication-cache version.
     Scenario("users/me/", "me", CACHED, "users"),
+    # Not an endpoint of the project: `health/live/` plus a cached page's one Redis round
+    # trip (bench.views), the floor of a cached page. Its server runs on `SETTINGS`.
+    Scenario("round trip (diagnostic)", "round_trip", NO_PAGES),
 ]
+# The production settings with the diagnostic endpoint in the URLs.
+SETTINGS = "bench.settings"
 
 
-def run_scenarios(meter, port, tokens, items, *, scenarios=SCENARIOS, seconds, warm_up,
-                  connections, log=print):  # fmt: skip
+def run_scenarios(meter, port, users, *, scenarios=SCENARIOS, seconds, warm_up, connections,
+                  log=print):  # fmt: skip
     """
     Each scenario for `seconds`, measured and checked by `meter` (bench.measure.Meter); a
     cached one after `warm_up` seconds that store every user's page. Returns {name: result}.
@@ -43,28 +48,29 @@ def run_scenarios(meter, port, tokens, items, *, scenarios=SCENARIOS, seconds, w
     table = {}
     for scenario in scenarios:
         load = functools.partial(
-            wrk, port, scenario.mode, tokens, items, seconds=seconds, connections=connections
+            wrk, port, scenario.mode, users, seconds=seconds, connections=connections
         )
         if scenario.expect == CACHED:
-            wrk(port, scenario.mode, tokens, items, seconds=warm_up, connections=connections)
-        table[scenario.name] = result = meter.run(scenario, load, users=len(tokens))
+            wrk(port, scenario.mode, users, seconds=warm_up, connections=connections)
+        table[scenario.name] = result = meter.run(scenario, load, users=len(users))
         log(f"{scenario.name}: {result}")
     return table
 
 
-def wrk(port, mode, tokens, items=(), *, seconds, connections, threads=1):
+def wrk(port, mode, users, *, seconds, connections, threads=1):
     """
-    Loads one scenario for `seconds`; requests rotate through the users' `tokens` (and, for
-    the detail, each user's item in `items`). Returns throughput, latency and error counts.
+    Loads one scenario for `seconds`; requests rotate through the `users` (`issue_tokens`'
+    `{access, id}`, with `item`, one of the user's items, for the detail). Returns
+    throughput, latency and error counts.
     """
-    items = list(items) or [""] * len(tokens)
-    with tempfile.NamedTemporaryFile("w", prefix="bench-users-", suffix=".txt") as users:
-        users.writelines(f"{token} {item}\n" for token, item in zip(tokens, items, strict=True))
-        users.flush()
+    with tempfile.NamedTemporaryFile("w", prefix="bench-users-", suffix=".txt") as lines:
+        for user in users:
+            lines.write(f"{user['access']} {user.get('item', '-')} {user['id']}\n")
+        lines.flush()
         argv = [
             "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
             "-s", str(SCRIPT), f"http://{HOST}:{port}{API}/health/live/",
-            "--", mode, HOST, API, users.name, uuid.uuid4().hex,
+            "--", mode, HOST, API, lines.name, uuid.uuid4().hex,
         ]  # fmt: skip
         output = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith("WRKJSON"))

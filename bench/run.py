@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench import pyspy  # noqa: E402
-from bench.load import API, SCENARIOS, Scenario, run_scenarios, wrk  # noqa: E402
+from bench.load import API, SCENARIOS, SETTINGS, Scenario, run_scenarios, wrk  # noqa: E402
 from bench.measure import CACHED, UNCACHED, CheckFailed, Meter  # noqa: E402
 from bench.report import save  # noqa: E402
 from testing.servers import Gunicorn, issue_tokens, manage, server_env  # noqa: E402
@@ -116,6 +116,7 @@ class Bench:
                     # are what the self-checks read (bench/measure.py).
                     METRICS_TOKEN=metrics_token,
                     PROMETHEUS_MULTIPROC_DIR=metrics_dir,
+                    DJANGO_SETTINGS_MODULE=SETTINGS,
                 )
                 log("migrate")
                 manage(self.env, "migrate", "--no-input")
@@ -180,11 +181,11 @@ class Bench:
     def owner_list(self):
         """The probe owner's first page, never from the cache, one client after another."""
         rows = self.analyze()
-        port, token = self.server.port, [self.probe["access"]]
-        wrk(port, "uncached_list", token, seconds=WARM_UP_SECONDS, connections=1)
+        port, probe = self.server.port, [self.probe]
+        wrk(port, "uncached_list", probe, seconds=WARM_UP_SECONDS, connections=1)
         result = self.meter.run(
             OWNER_LIST,
-            lambda: wrk(port, "uncached_list", token, seconds=self.args.seconds, connections=1),
+            lambda: wrk(port, "uncached_list", probe, seconds=self.args.seconds, connections=1),
             users=1,
         )
         result["table_rows"] = rows
@@ -198,18 +199,16 @@ class Bench:
     def load_table(self):
         emails = [f"demo{n}@example.com" for n in range(1, LOAD_USERS + 1)]
         users = issue_tokens(self.env, emails)
-        tokens = [user["access"] for user in users]
-        items = []
         with psycopg.connect(self.database_url) as db:
             for user in users:
                 row = db.execute(
                     "SELECT id FROM items_item WHERE owner_id = %s AND deleted_at IS NULL LIMIT 1",
                     [user["id"]],
                 ).fetchone()
-                items.append(str(row[0]))
+                user["item"] = str(row[0])
         port, connections = self.server.port, self.args.connections
         table = run_scenarios(
-            self.meter, port, tokens, items, seconds=self.args.seconds, warm_up=WARM_UP_SECONDS,
+            self.meter, port, users, seconds=self.args.seconds, warm_up=WARM_UP_SECONDS,
             connections=connections, log=log,
         )  # fmt: skip
         for name, result in table.items():
@@ -222,22 +221,22 @@ class Bench:
         log(f"RSS per worker: {self.results['rss_per_worker_mib']} MiB")
         for scenario in SCENARIOS:
             if scenario.mode in self.args.profile:
-                self.profile(scenario, tokens, items)
+                self.profile(scenario, users)
 
-    def profile(self, scenario, tokens, items):
+    def profile(self, scenario, users):
         """The scenario once more, with py-spy on the first worker; its summary to a file."""
         seconds = self.args.seconds
         base = self.args.results / f"profile-{self.stamp}-{scenario.mode}"
         raw_path = base.with_suffix(".collapsed")
         self.args.results.mkdir(parents=True, exist_ok=True)
         if scenario.expect == CACHED:  # the create scenario has made the pages stale
-            wrk(self.server.port, scenario.mode, tokens, items, seconds=WARM_UP_SECONDS,
+            wrk(self.server.port, scenario.mode, users, seconds=WARM_UP_SECONDS,
                 connections=self.args.connections)  # fmt: skip
         pid = self.server.worker_pids()[0]
         spy = pyspy.record(pid, raw_path)
         time.sleep(pyspy.ATTACH_SECONDS)
         result = wrk(
-            self.server.port, scenario.mode, tokens, items, seconds=seconds,
+            self.server.port, scenario.mode, users, seconds=seconds,
             connections=self.args.connections,
         )  # fmt: skip
         worked, said = pyspy.finish(spy)

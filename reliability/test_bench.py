@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from bench.load import SCENARIOS, Scenario, run_scenarios
+from bench.load import SCENARIOS, SETTINGS, Scenario, run_scenarios
 from bench.measure import CACHED, GROUPS, NO_PAGES, UNCACHED, Meter
 from testing.servers import issue_tokens, server_env
 from testing.services import require_service
@@ -29,15 +29,16 @@ def bench(module_database_url, module_redis, start_server, tmp_path_factory):
         redis_url=module_redis.url,
         METRICS_TOKEN=metrics_token,
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path_factory.mktemp("metrics")),
+        DJANGO_SETTINGS_MODULE=SETTINGS,
     )
     server = start_server(env, workers=2, threads=2)
     users = issue_tokens(env, [f"bench{n}@example.com" for n in range(USERS)])
-    tokens = [user["access"] for user in users]
-    items = []
-    for token in tokens:
-        response = server.request("POST", "/api/v1/items/", body={"title": "bench"}, token=token)
+    for user in users:
+        response = server.request(
+            "POST", "/api/v1/items/", body={"title": "bench"}, token=user["access"]
+        )
         assert response.status == 201, response
-        items.append(response.json()["id"])
+        user["item"] = response.json()["id"]
     meter = Meter(
         server=server,
         redis=module_redis,
@@ -47,7 +48,7 @@ def bench(module_database_url, module_redis, start_server, tmp_path_factory):
 
     def run(scenarios):
         return run_scenarios(
-            meter, server.port, tokens, items, scenarios=scenarios, seconds=1, warm_up=1,
+            meter, server.port, users, scenarios=scenarios, seconds=1, warm_up=1,
             connections=2, log=lambda message: None,
         )  # fmt: skip
 
@@ -101,3 +102,18 @@ def test_a_scenario_that_does_not_do_what_it_says_fails_its_check(bench):
     misnamed = table["users/me/, as items"]
     assert any("another resource's page cache" in f for f in misnamed["check"]), misnamed
     assert misnamed["counters"]["other_resources"] >= misnamed["requests"], misnamed
+
+
+def test_the_round_trip_sends_one_mget_per_request(bench, module_redis):
+    (round_trip,) = [scenario for scenario in SCENARIOS if scenario.mode == "round_trip"]
+    redis = module_redis.client()
+
+    def mgets():
+        return redis.info("commandstats").get("cmdstat_mget", {}).get("calls", 0)
+
+    before = mgets()
+    result = bench([round_trip])[round_trip.name]
+
+    # One per answered request, and one per request wrk left in flight (at most 2).
+    assert result["requests"] <= mgets() - before <= result["requests"] + 2, result
+    assert result["check"] == "ok", result
