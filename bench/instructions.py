@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import SCENARIOS, SETTINGS  # noqa: E402
+from bench.load import MODES, SETTINGS  # noqa: E402
 from testing.servers import issue_tokens, manage, server_env  # noqa: E402
 from testing.services import HOST, ThrowawayRedis, throwaway_database  # noqa: E402
 
@@ -48,7 +48,6 @@ API = "/api/v1"
 USERS = 5
 ITEMS_PER_USER = 20
 WARM_UP = 20
-MODES = [scenario.mode for scenario in SCENARIOS]
 COLLECTED = re.compile(r"Collected : (\d+)")
 
 

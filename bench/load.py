@@ -34,7 +34,12 @@ SCENARIOS = [
     # Not an endpoint of the project: `health/live/` plus a cached page's one Redis round
     # trip (bench.views), the floor of a cached page. Its server runs on `SETTINGS`.
     Scenario("round trip (diagnostic)", "round_trip", NO_PAGES),
+    # The first row once more: how far the machine's speed drifted during the table, which
+    # every ratio to the first row carries (the same code has drifted by up to a quarter).
+    Scenario("health/live/, again", "live", NO_PAGES),
 ]
+# Each of load.lua's modes once, in the table's order.
+MODES = list(dict.fromkeys(scenario.mode for scenario in SCENARIOS))
 # The production settings with the diagnostic endpoint in the URLs.
 SETTINGS = "bench.settings"
 

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench import pyspy  # noqa: E402
-from bench.load import API, SCENARIOS, SETTINGS, Scenario, run_scenarios, wrk  # noqa: E402
+from bench.load import API, MODES, SCENARIOS, SETTINGS, Scenario, run_scenarios, wrk  # noqa: E402
 from bench.measure import CACHED, UNCACHED, CheckFailed, Meter  # noqa: E402
 from bench.report import save  # noqa: E402
 from testing.servers import Gunicorn, issue_tokens, manage, server_env  # noqa: E402
@@ -219,9 +219,8 @@ class Bench:
         self.results["load"] = table
         self.results["rss_per_worker_mib"] = worker_rss_mib(self.server)
         log(f"RSS per worker: {self.results['rss_per_worker_mib']} MiB")
-        for scenario in SCENARIOS:
-            if scenario.mode in self.args.profile:
-                self.profile(scenario, users)
+        for mode in self.args.profile:
+            self.profile(next(s for s in SCENARIOS if s.mode == mode), users)
 
     def profile(self, scenario, users):
         """The scenario once more, with py-spy on the first worker; its summary to a file."""
@@ -298,10 +297,9 @@ def main():
         "--profile",
         action="append",
         default=[],
-        choices=[scenario.mode for scenario in SCENARIOS],
+        choices=MODES,
         metavar="MODE",
-        help="profile this load table scenario with py-spy (repeatable): "
-        + ", ".join(scenario.mode for scenario in SCENARIOS),
+        help="profile this load table scenario with py-spy (repeatable): " + ", ".join(MODES),
     )
     parser.add_argument(
         "--results",
