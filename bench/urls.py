@@ -1,22 +1,25 @@
 """
-The project's URLs with the bench's diagnostic endpoint (`bench.views`) under `/api/v1/`, so
-that it gets what the middleware gives every API response, as `health/live/` does. It is
-tried after every other pattern but the API's catch-all 404: the project's URLs resolve as
-they would without it. A server started with `DJANGO_SETTINGS_MODULE=bench.settings`
+The project's URLs with the bench's diagnostic endpoint (`bench.views`) right after
+`health/live/`, whose view it extends: it resolves at the cost `health/live/` does (one more
+pattern tried) and gets what the middleware gives every API response. The project's own URLs
+resolve as they would without it. A server started with `DJANGO_SETTINGS_MODULE=bench.settings`
 serves both.
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from bench.views import RoundTripView
+from config import urls as project
 from config.urls import handler400, handler404, handler500
-from config.urls import urlpatterns as project_urlpatterns
 
-*project_routes, api_not_found = project_urlpatterns
+api_v1 = list(project.api_v1)
+live = next(route for route in api_v1 if getattr(route, "name", None) == "health-live")
+api_v1.insert(
+    api_v1.index(live) + 1, path("bench/round-trip/<uuid:user_id>/", RoundTripView.as_view())
+)
 urlpatterns = [
-    *project_routes,
-    path("api/v1/bench/round-trip/<uuid:user_id>/", RoundTripView.as_view()),
-    api_not_found,
+    path("api/v1/", include(api_v1)) if str(route.pattern) == "api/v1/" else route
+    for route in project.urlpatterns
 ]
 
 __all__ = ["handler400", "handler404", "handler500", "urlpatterns"]
