@@ -13,6 +13,8 @@ from django.utils.http import urlsafe_base64_encode
 
 from config.tasks import enqueue_on_commit
 
+from . import links
+
 TEMPLATE_DIR = "accounts/email"
 
 
@@ -52,3 +54,9 @@ def password_reset_context(user) -> dict:
         "reset_url": f"{settings.FRONTEND_URL}/reset-password?uid={uid}&token={token}",
         "expiry_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
     }
+
+
+def verification_context(user) -> dict:
+    """A fresh link that verifies the user's current address (`links.VERIFY_EMAIL_SALT`)."""
+    token = links.make(links.VERIFY_EMAIL_SALT, user=str(user.pk), email=user.email)
+    return {"email": user.email, **links.email_context("verify-email", token)}

@@ -40,3 +40,11 @@ def read(salt: str, token: str) -> dict:
 
 def frontend_url(path: str, token: str) -> str:
     return f"{settings.FRONTEND_URL}/{path}?token={token}"
+
+
+def email_context(path: str, token: str) -> dict:
+    """What a mail carrying the link shows: the link, and how long it works."""
+    return {
+        "url": frontend_url(path, token),
+        "expiry_hours": settings.ACCOUNT_EMAIL_LINK_TIMEOUT // 3600,
+    }

@@ -18,7 +18,7 @@ from config.tasks import enqueue_on_commit
 from core.services import model_update
 
 from . import links, tasks
-from .emails import send_email
+from .emails import send_email, verification_context
 from .models import User
 from .tokens import RefreshToken, token_fingerprint
 
@@ -180,30 +180,21 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 # --- Email verification -----------------------------------------------------------------------
 
 
-def _link_context(path: str, token: str) -> dict:
-    return {
-        "url": links.frontend_url(path, token),
-        "expiry_hours": settings.ACCOUNT_EMAIL_LINK_TIMEOUT // 3600,
-    }
-
-
 def email_verification_send(*, user: User) -> None:
-    token = links.make(links.VERIFY_EMAIL_SALT, user=str(user.pk), email=user.email)
     send_email(
-        user=user,
-        to=user.email,
-        template="verify_email",
-        context={"email": user.email, **_link_context("verify-email", token)},
+        user=user, to=user.email, template="verify_email", context=verification_context(user)
     )
 
 
 def email_verification_resend(*, email: str) -> None:
-    """Mail a new link if an active, unverified account has this address; silent otherwise."""
+    """
+    Queue a new link, after commit. The same task is queued whether or not an active,
+    unverified account has this address (the worker looks it up), so the request costs the
+    same either way and reveals nothing.
+    """
     if settings.ACCOUNT_EMAIL_VERIFICATION == "none":
         return
-    user = User.objects.filter(email__iexact=email, is_active=True, email_verified=False).first()
-    if user is not None:
-        email_verification_send(user=user)
+    enqueue_on_commit(tasks.send_verification_email, email)
 
 
 def email_verify(*, token: str) -> User:
@@ -251,7 +242,7 @@ def email_change_request(*, user: User, new_email: str, current_password: str) -
             user=user,
             to=new_email,
             template="email_change_confirm",
-            context={"new_email": new_email, **_link_context("confirm-email", token)},
+            context={"new_email": new_email, **links.email_context("confirm-email", token)},
         )
     send_email(
         user=user,

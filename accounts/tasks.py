@@ -50,6 +50,20 @@ def send_password_reset_email(self, email: str) -> None:
 
 
 @shared_task(bind=True, **EMAIL_TASK_OPTIONS)
+def send_verification_email(self, email: str) -> None:
+    """
+    Mail a new verification link if an active, unverified account has this address.
+
+    Queued for every address asked for, known or not, like `send_password_reset_email`.
+    """
+    user = User.objects.filter(email__iexact=email, is_active=True, email_verified=False).first()
+    if user is None:
+        return
+    context = {**emails.verification_context(user), "user": user}
+    _send_once(self, f"{emails.TEMPLATE_DIR}/verify_email", context, user.email)
+
+
+@shared_task(bind=True, **EMAIL_TASK_OPTIONS)
 def send_user_email(self, user_id, template: str, context: dict | None = None, to=None) -> None:
     """
     Mail `templates/<template>*` to a user (or to `to`, e.g. an address being confirmed),

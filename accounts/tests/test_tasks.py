@@ -9,12 +9,13 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.tasks import send_password_reset_email, send_user_email
+from accounts.tasks import send_password_reset_email, send_user_email, send_verification_email
 from accounts.tests.factories import UserFactory
 from config.celery import app as celery_app
 from testing.api import client_for
 
 RESET = reverse("auth-password-reset")
+RESEND = reverse("auth-verify-email-resend")
 
 
 @pytest.fixture
@@ -52,6 +53,34 @@ def test_the_reset_task_receives_the_address_and_mails_only_known_accounts(
     name = "accounts.tasks.send_password_reset_email"
     assert tasks_run == [(name, (user.email.upper(),)), (name, ("nobody@example.com",))]
     assert [message.to for message in mail.outbox] == [[user.email]]
+
+
+@pytest.mark.django_db
+def test_verification_resend_queues_the_same_task_for_every_address(
+    api_client, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    UserFactory(email="pending@example.com", email_verified=False)
+    # Nothing is looked up in the request: whether an unverified account has the address
+    # does not show in the time it takes.
+    with django_capture_on_commit_callbacks() as known, django_assert_num_queries(0):
+        assert api_client.post(RESEND, {"email": "pending@example.com"}).status_code == 202
+    with django_capture_on_commit_callbacks() as unknown, django_assert_num_queries(0):
+        assert api_client.post(RESEND, {"email": "nobody@example.com"}).status_code == 202
+    assert len(known) == len(unknown) == 1
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_the_verification_task_mails_only_an_active_unverified_account():
+    UserFactory(email="pending@example.com", email_verified=False)
+    UserFactory(email="verified@example.com", email_verified=True)
+    UserFactory(email="inactive@example.com", email_verified=False, is_active=False)
+    for email in ["PENDING@example.com", "verified@example.com", "inactive@example.com",
+                  "nobody@example.com"]:  # fmt: skip
+        send_verification_email.apply(args=[email])
+    (message,) = mail.outbox
+    assert message.to == ["pending@example.com"]
+    assert "/verify-email?token=" in message.body
 
 
 @pytest.mark.django_db(transaction=True)
