@@ -34,30 +34,41 @@ SCENARIOS = [
     # Not an endpoint of the project: `health/live/` plus a cached page's one Redis round
     # trip (bench.views), the floor of a cached page. Its server runs on `SETTINGS`.
     Scenario("round trip (diagnostic)", "round_trip", NO_PAGES),
-    # The first row once more: how far the machine's speed drifted during the table, which
-    # every ratio to the first row carries (the same code has drifted by up to a quarter).
-    Scenario("health/live/, again", "live", NO_PAGES),
 ]
-# Each of load.lua's modes once, in the table's order.
-MODES = list(dict.fromkeys(scenario.mode for scenario in SCENARIOS))
+LIVE = SCENARIOS[0]
+MODES = [scenario.mode for scenario in SCENARIOS]
 # The production settings with the diagnostic endpoint in the URLs.
 SETTINGS = "bench.settings"
 
 
 def run_scenarios(meter, port, users, *, scenarios=SCENARIOS, seconds, warm_up, connections,
-                  log=print):  # fmt: skip
+                  bracket=None, log=print):  # fmt: skip
     """
     Each scenario for `seconds`, measured and checked by `meter` (bench.measure.Meter); a
     cached one after `warm_up` seconds that store every user's page. Returns {name: result}.
+
+    With `bracket` (a scenario, `LIVE`), every other scenario runs between two runs of it of
+    half the time each, kept in its result as `bracket` (`before`, `after`). Its ratio to
+    them then holds while the machine's speed drifts: on a shared machine it moved by a
+    quarter within one table, so a ratio to a row measured minutes earlier moved as much.
     """
-    table = {}
-    for scenario in scenarios:
+
+    def run(scenario, seconds):
         load = functools.partial(
             wrk, port, scenario.mode, users, seconds=seconds, connections=connections
         )
+        return meter.run(scenario, load, users=len(users))
+
+    table = {}
+    for scenario in scenarios:
         if scenario.expect == CACHED:
             wrk(port, scenario.mode, users, seconds=warm_up, connections=connections)
-        table[scenario.name] = result = meter.run(scenario, load, users=len(users))
+        if bracket is None or scenario == bracket:
+            table[scenario.name] = result = run(scenario, seconds)
+        else:
+            before = run(bracket, max(1, seconds // 2))
+            table[scenario.name] = result = run(scenario, seconds)
+            result["bracket"] = {"before": before, "after": run(bracket, max(1, seconds // 2))}
         log(f"{scenario.name}: {result}")
     return table
 

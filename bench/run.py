@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench import pyspy  # noqa: E402
-from bench.load import API, MODES, SCENARIOS, SETTINGS, Scenario, run_scenarios, wrk  # noqa: E402
+from bench.load import API, LIVE, MODES, SCENARIOS, SETTINGS, Scenario, run_scenarios, wrk  # noqa: E402
 from bench.measure import CACHED, UNCACHED, CheckFailed, Meter  # noqa: E402
 from bench.report import save  # noqa: E402
 from testing.servers import Gunicorn, issue_tokens, manage, server_env  # noqa: E402
@@ -209,13 +209,13 @@ class Bench:
         port, connections = self.server.port, self.args.connections
         table = run_scenarios(
             self.meter, port, users, seconds=self.args.seconds, warm_up=WARM_UP_SECONDS,
-            connections=connections, log=log,
+            connections=connections, bracket=LIVE, log=log,
         )  # fmt: skip
         for name, result in table.items():
             self.record_check(name, result)
-        base = table["health/live/"]["rps"]
-        for result in table.values():
-            result["ratio_to_live"] = round(result["rps"] / base, 2)
+            for when, live in result.get("bracket", {}).items():
+                self.record_check(f"{LIVE.name} {when} {name}", live)
+            result["ratio_to_live"], result["cpu_ratio_to_live"] = ratios_to_live(result)
         self.results["load"] = table
         self.results["rss_per_worker_mib"] = worker_rss_mib(self.server)
         log(f"RSS per worker: {self.results['rss_per_worker_mib']} MiB")
@@ -283,6 +283,19 @@ class Bench:
         }
         self.results["rss_per_worker_after_export_mib"] = worker_rss_mib(self.server)
         log(f"export: {self.results['export']}")
+
+
+def ratios_to_live(result) -> tuple:
+    """
+    A row's rate and its CPU per request as ratios to `health/live/`'s, measured just before
+    and just after it (its `bracket`): the mean of the two, so a steady drift cancels out.
+    """
+    if "bracket" not in result:
+        return 1.0, 1.0  # the health/live/ row itself
+    lives = result["bracket"].values()
+    live_rps = sum(live["rps"] for live in lives) / len(lives)
+    live_cpu = sum(live["cpu_ms_per_request"] for live in lives) / len(lives)
+    return round(result["rps"] / live_rps, 2), round(live_cpu / result["cpu_ms_per_request"], 2)
 
 
 def main():
