@@ -13,7 +13,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 
 from .image import ROOT, production_env
-from .services import HOST, free_port
+from .services import HOST, dying_with_us, free_port
 
 START_TIMEOUT = 30
 
@@ -118,8 +118,8 @@ class Gunicorn:
         log = open(self.log_path, "w")  # noqa: SIM115  (the child keeps its own descriptor)
         with log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
-                 "--bind", f"{HOST}:{self.port}"],
+                dying_with_us([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py",
+                               "--bind", f"{HOST}:{self.port}"]),
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -170,9 +170,12 @@ class CeleryWorker:
         with log:
             self.process = subprocess.Popen(
                 # --quiet: no start-up banner, which is not a log line (LOG_FORMAT=json).
-                [sys.executable, "-m", "celery", "--quiet", "-A", "config", "worker", "-l", "INFO",
-                 "--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle",
-                 "--without-heartbeat", "--hostname", f"reliability-{os.getpid()}-{id(self)}@%h"],
+                dying_with_us(
+                    [sys.executable, "-m", "celery", "--quiet", "-A", "config", "worker", "-l",
+                     "INFO", "--concurrency", str(self.concurrency), "--without-gossip",
+                     "--without-mingle", "--without-heartbeat",
+                     "--hostname", f"reliability-{os.getpid()}-{id(self)}@%h"]
+                ),
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip

@@ -44,6 +44,17 @@ def start_required(name, start):
         require_service(name, exc)
 
 
+def dying_with_us(argv) -> list:
+    """
+    `argv` run so that the child gets SIGTERM when this process dies, even by SIGKILL (a CI
+    timeout): util-linux's `setpriv --pdeathsig`, which sets it and executes `argv` in the same
+    process. Linux counts the death of the *thread* that started the child: start it from one
+    that outlives it, such as the main thread. Without `setpriv` (not Linux), `argv` as is.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else list(argv)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -66,8 +77,8 @@ class ThrowawayRedis:
 
     def start(self):
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", HOST, "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+            dying_with_us([self.binary, "--port", str(self.port), "--bind", HOST, "--save", "",
+                           "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self.wait_ready()
