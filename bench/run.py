@@ -1,16 +1,18 @@
 """
-The benchmark: gunicorn with the production settings (2 workers) on PostgreSQL + Redis,
-loaded with wrk. Not run in CI; see "Benchmarks and reliability" in the README.
+The benchmark: gunicorn with the production settings (2 workers; `bench.settings`, which adds
+a diagnostic endpoint) on PostgreSQL + Redis, loaded with wrk. Not run in CI; see "Benchmarks
+and reliability" in the README.
 
     .venv/bin/pip install -r bench/requirements.txt   # matplotlib, for the chart
-    .venv/bin/python bench/run.py                     # everything, about 5 minutes
-    .venv/bin/python bench/run.py --max-rows 100000   # the load table only, about 2.5 minutes
+    .venv/bin/python bench/run.py                     # everything, about 8 minutes
+    .venv/bin/python bench/run.py --max-rows 100000   # the load table only, about 5.5 minutes
 
 It creates a database of its own on the local PostgreSQL (`--admin-url`; dropped at the end),
 starts a private Redis, and grows the items table in stages: a probe owner's 10,000 items,
 then `seed_demo` up to 100,000 rows, then `seed_demo --items 1000000` on top (1.1M rows). At
 each stage it measures the probe owner's list latency from one client; at 100k rows the load
-table (`load.py`); at the last stage the CSV export and the seed time. The report
+table (`load.py`), each row's ratio to `health/live/` runs just before and after it; at the
+last stage the CSV export and the seed time. The report
 (`report.py`): `bench/results/*.json` and a PNG chart beside them.
 
 Every wrk run is measured and checked by `measure.py`: the CPU milliseconds per request of
