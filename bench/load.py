@@ -49,8 +49,8 @@ def run_scenarios(meter, port, users, *, scenarios=SCENARIOS, seconds, warm_up, 
 
     With `bracket` (a scenario, `LIVE`), every other scenario runs between two runs of it of
     half the time each, kept in its result as `bracket` (`before`, `after`). Its ratio to
-    them then holds while the machine's speed drifts: on a shared machine it moved by a
-    quarter within one table, so a ratio to a row measured minutes earlier moved as much.
+    them then holds while the machine's speed drifts: on a shared machine it moved by up to
+    29 % within one table, so a ratio to a row measured minutes earlier moved as much.
     """
 
     def run(scenario, seconds):
