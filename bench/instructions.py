@@ -116,7 +116,7 @@ def measure(mode, users, count, *, cpu=False):
     for user in users:
         user["item"] = str(Item.objects.filter(owner_id=user["id"]).values_list("pk").first()[0])
 
-    def call(n, request):
+    def call(request):
         statuses = []
         body = app(request, lambda status, headers, exc_info=None: statuses.append(status))
         b"".join(body)
@@ -125,19 +125,19 @@ def measure(mode, users, count, *, cpu=False):
             sys.exit(f"{mode}: {statuses[0]}")
 
     # The warm-up's query strings differ from the measured ones: uncached stays uncached.
-    for n, request in enumerate(requests_of(mode, users, WARM_UP)):
+    for request in requests_of(mode, users, WARM_UP):
         request["QUERY_STRING"] = request["QUERY_STRING"].replace("nonce=", "nonce=warm-")
-        call(n, request)
+        call(request)
     measured = list(requests_of(mode, users, count))
     if cpu:
         started = cpu_seconds()
-        for n, request in enumerate(measured):
-            call(n, request)
+        for request in measured:
+            call(request)
         print(json.dumps({"cpu_us": (cpu_seconds() - started) * 1e6 / count}))
         return
     callgrind_control("--instr=on")
-    for n, request in enumerate(measured):
-        call(n, request)
+    for request in measured:
+        call(request)
     callgrind_control("--instr=off")
 
 

@@ -221,8 +221,9 @@ class Bench:
         self.results["load"] = table
         self.results["rss_per_worker_mib"] = worker_rss_mib(self.server)
         log(f"RSS per worker: {self.results['rss_per_worker_mib']} MiB")
-        for mode in self.args.profile:
-            self.profile(next(s for s in SCENARIOS if s.mode == mode), users)
+        for scenario in SCENARIOS:
+            if scenario.mode in self.args.profile:
+                self.profile(scenario, users)
 
     def profile(self, scenario, users):
         """The scenario once more, with py-spy on the first worker; its summary to a file."""
